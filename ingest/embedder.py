@@ -1,4 +1,4 @@
-"""The embedding-model boundary: a LangChain `Embeddings` over sentence-transformers, loaded lazily."""
+"""The embedding-model boundary: LangChain `Embeddings` over sentence-transformers."""
 
 from __future__ import annotations
 

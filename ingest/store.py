@@ -9,6 +9,7 @@ then deletes the old chunks. A kill at any point leaves either the old or the ne
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
@@ -212,10 +213,8 @@ class Store:
     def reset(self) -> None:
         """Drop everything this collection holds (used by `ingest --rebuild`)."""
         for collection in (f"{self.name}_chunks", f"{self.name}_documents"):
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 self.client.delete_collection(collection)
-            except Exception:  # already gone
-                pass
         self.__init__(self.client, self.name)  # type: ignore[misc]
 
     # ---- read path ---------------------------------------------------------------------------

@@ -98,9 +98,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
-            except OSError:
+            except OSError as exc:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"chroma run exited: {(path / 'server.log').read_text()}")
+                    log_text = (path / "server.log").read_text()
+                    raise RuntimeError(f"chroma run exited: {log_text}") from exc
                 time.sleep(0.2)
         else:
             raise RuntimeError("chroma server did not start within 60 s")
