@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, alias="HFBOT_EMBEDDING_MODEL")
     embedding_batch_size: int = Field(32, alias="HFBOT_EMBEDDING_BATCH_SIZE")
 
+    # Ingest
+    ingest_lock_timeout_s: float = Field(30.0, alias="HFBOT_INGEST_LOCK_TIMEOUT")
+    max_file_mb: float = Field(50.0, alias="HFBOT_MAX_FILE_MB")
+
     # Answering
     llm: str | None = Field(None, alias="HFBOT_LLM")
     llm_base_url: str | None = Field(None, alias="HFBOT_LLM_BASE_URL")

@@ -1,0 +1,496 @@
+"""The ingest run: make the store mirror the corpus folder(s), incrementally and crash-safely.
+
+Each document version is written invisibly, published with one registry write, then its old
+chunks are swept. A `pending` marker brackets every change, so a run killed at any moment
+leaves each document answerable from exactly one version and the next run cleans up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock, Timeout
+
+from ingest.chunking import chunk_document
+from ingest.clean import clean_pages
+from ingest.loaders import Loaded, LoadError, is_supported, load
+from ingest.manifest import MANIFEST_NAME, ManifestEntry, ManifestError, build_meta, read_manifest
+from ingest.models import Chunk, DocumentMeta
+from ingest.store import Store, StoredDocument
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from hfbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Bump when cleaning or chunking changes, so every document is re-chunked on the next run.
+PIPELINE_VERSION = "3"
+DERIVED_META = "derived"  # fingerprint of metadata taken from the file itself
+EMBED_GROUP = 1024  # chunks embedded and written per round: big batches, bounded memory
+EMBED_SLICE = 256  # texts per encode call (the progress bar moves per slice)
+
+
+class IngestUsageError(ValueError):
+    """The command was asked for something impossible (a missing folder, say)."""
+
+
+class IngestBusy(RuntimeError):
+    """Another ingest holds the lock."""
+
+
+@dataclass
+class IngestReport:
+    """What one run did (or, with dry_run, would do)."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    metadata_updated: int = 0
+    skipped: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    chunks: int = 0  # chunks embedded and written by this run
+    seconds: float = 0.0
+    dry_run: bool = False
+    documents: dict[str, list[str]] = field(
+        default_factory=lambda: {"added": [], "updated": [], "removed": [], "metadata": []}
+    )
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.metadata_updated)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "metadata_updated": self.metadata_updated,
+            "skipped": list(self.skipped),
+            "failed": [dict(f) for f in self.failed],
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "dry_run": self.dry_run,
+            "documents": {k: list(v) for k, v in self.documents.items()},
+        }
+
+    def summary(self) -> str:
+        """A few human lines."""
+        verb = "Would ingest" if self.dry_run else "Ingested"
+        lines = [
+            f"{verb}: {self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.metadata_updated} metadata-only, {self.unchanged} unchanged; "
+            f"{self.chunks} chunks embedded in {self.seconds:.1f} s."
+        ]
+        for kind in ("added", "updated", "removed", "metadata"):
+            for doc_id in self.documents.get(kind, []):
+                lines.append(f"  {kind:<8} {doc_id}")
+        for file in self.skipped:
+            lines.append(f"  skipped  {file} (not a supported document type)")
+        for failure in self.failed:
+            lines.append(f"  FAILED   {failure['file']}: {failure['error']}")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Source:
+    doc_id: str
+    path: Path
+    entry: ManifestEntry | None
+    content_hash: str = ""
+
+    @property
+    def meta_fingerprint(self) -> str:
+        return self.entry.fingerprint() if self.entry else DERIVED_META
+
+
+@dataclass
+class _Prepared:
+    source: _Source
+    meta: DocumentMeta
+    chunks: list[Chunk]
+    is_update: bool
+
+
+def run_ingest(
+    settings: Settings,
+    folders: Sequence[str | Path] | None = None,
+    *,
+    rebuild: bool = False,
+    dry_run: bool = False,
+    store: Store | None = None,
+    embedder: Embeddings | None = None,
+    progress: bool = False,
+) -> IngestReport:
+    """Make the store hold exactly the supported documents of `folders` (default: the corpus)."""
+    started = time.perf_counter()
+    roots = _resolve_folders(folders or [settings.corpus_dir])
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.data_dir / "ingest.lock"))
+    try:
+        lock.acquire(timeout=0 if dry_run else settings.ingest_lock_timeout_s)
+    except Timeout:
+        if not dry_run:
+            raise IngestBusy(
+                f"another ingest is running (lock {lock.lock_file} held for more than "
+                f"{settings.ingest_lock_timeout_s:.0f} s); try again when it has finished"
+            ) from None
+        # A dry run only reads; it may look while another run works.
+    try:
+        report = _run_locked(settings, roots, rebuild, dry_run, store, embedder, progress)
+    finally:
+        if lock.is_locked:
+            lock.release()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def ensure_ingested(
+    settings: Settings,
+    store: Store | None = None,
+    embedder: Embeddings | None = None,
+    progress: bool = False,
+) -> IngestReport | None:
+    """Ingest the configured corpus when the store holds no documents; None when not needed."""
+    store = store or Store.open(settings)
+    if store.documents():
+        return None
+    return run_ingest(settings, store=store, embedder=embedder, progress=progress)
+
+
+# ---- planning --------------------------------------------------------------------------------
+
+
+def _resolve_folders(folders: Iterable[str | Path]) -> list[Path]:
+    roots: list[Path] = []
+    for folder in folders:
+        path = Path(folder).expanduser()
+        if not path.exists():
+            raise IngestUsageError(f"no such folder: {path}")
+        if not path.is_dir():
+            raise IngestUsageError(f"not a folder: {path} (give the folder that holds it)")
+        resolved = path.resolve()
+        if resolved not in roots:
+            roots.append(resolved)
+    return roots
+
+
+def _doc_base(roots: list[Path]) -> Path:
+    """Doc ids are paths relative to this folder (the common parent of several roots)."""
+    if len(roots) == 1:
+        return roots[0]
+    return Path(os.path.commonpath([str(r) for r in roots]))
+
+
+def _discover(roots: list[Path], report: IngestReport) -> dict[str, _Source]:
+    base = _doc_base(roots)
+    sources: dict[str, _Source] = {}
+    manifests: dict[Path, dict[str, ManifestEntry]] = {}
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            rel_parts = path.relative_to(root).parts
+            if any(part.startswith(".") for part in rel_parts) or not path.is_file():
+                continue  # hidden files and folders (.git, .DS_Store) are not documents
+            if path.name == MANIFEST_NAME:
+                continue
+            doc_id = path.relative_to(base).as_posix()
+            if not is_supported(path) or path.name.startswith("~$"):
+                if doc_id not in report.skipped:
+                    report.skipped.append(doc_id)
+                continue
+            sources[doc_id] = _Source(doc_id, path, _manifest_entry(path, root, manifests))
+    return sources
+
+
+def _manifest_entry(
+    path: Path, root: Path, cache: dict[Path, dict[str, ManifestEntry]]
+) -> ManifestEntry | None:
+    """The entry for `path` in the nearest MANIFEST.yaml between its folder and the root."""
+    folder = path.parent
+    while True:
+        if folder not in cache:
+            cache[folder] = read_manifest(folder)
+        entry = cache[folder].get(path.relative_to(folder).as_posix())
+        if entry is not None or folder == root or root not in folder.parents:
+            return entry
+        folder = folder.parent
+
+
+def _content_hash(path: Path, model_name: str) -> str:
+    digest = hashlib.sha256(f"hfbot-ingest:{PIPELINE_VERSION}:{model_name}\n".encode())
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _model_name(settings: Settings, embedder: Embeddings | None) -> str:
+    if embedder is not None:
+        return str(getattr(embedder, "model_name", type(embedder).__name__))
+    return settings.embedding_model
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+
+def _run_locked(
+    settings: Settings,
+    roots: list[Path],
+    rebuild: bool,
+    dry_run: bool,
+    store: Store | None,
+    embedder: Embeddings | None,
+    progress: bool,
+) -> IngestReport:
+    report = IngestReport(dry_run=dry_run)
+    try:
+        sources = _discover(roots, report)
+    except ManifestError as exc:
+        # Without its manifest every document's metadata would be wrong: change nothing.
+        report.failed.append({"file": MANIFEST_NAME, "error": str(exc)})
+        return report
+    store = store or Store.open(settings)
+    if rebuild and not dry_run:
+        store.reset()
+    if not dry_run:
+        _recover(store)
+    live = {} if rebuild else store.documents()
+    model_name = _model_name(settings, embedder)
+
+    to_embed: list[_Source] = []
+    meta_only: list[tuple[_Source, StoredDocument]] = []
+    for doc_id, source in sources.items():
+        try:
+            source.content_hash = _content_hash(source.path, model_name)
+        except OSError as exc:
+            report.failed.append({"file": doc_id, "error": f"cannot read file: {exc.strerror}"})
+            continue
+        stored = live.get(doc_id)
+        if stored is None or stored.content_hash != source.content_hash:
+            to_embed.append(source)
+        elif stored.meta_fingerprint != source.meta_fingerprint or stored.meta.file != (
+            source.path.name
+        ):
+            meta_only.append((source, stored))
+        else:
+            report.unchanged += 1
+    # A file that cannot be read keeps its old version live rather than vanishing.
+    failed_ids = {f["file"] for f in report.failed}
+    removed = sorted(d for d in live if d not in sources and d not in failed_ids)
+
+    if dry_run:
+        for source in to_embed:
+            kind = "updated" if source.doc_id in live else "added"
+            report.documents[kind].append(source.doc_id)
+        report.added = len(report.documents["added"])
+        report.updated = len(report.documents["updated"])
+        report.removed = len(removed)
+        report.documents["removed"] = removed
+        report.metadata_updated = len(meta_only)
+        report.documents["metadata"] = [s.doc_id for s, _ in meta_only]
+        return report
+
+    for doc_id in removed:
+        _remove(store, doc_id)
+        report.removed += 1
+        report.documents["removed"].append(doc_id)
+
+    for source, stored in meta_only:
+        try:
+            _update_metadata(store, source, stored, settings)
+        except LoadError as exc:
+            report.failed.append({"file": source.doc_id, "error": str(exc)})
+            continue
+        report.metadata_updated += 1
+        report.documents["metadata"].append(source.doc_id)
+
+    if to_embed:
+        _embed_and_publish(settings, store, embedder, to_embed, live, report, progress)
+
+    if report.changed or (rebuild or not store.corpus_version()):
+        store.set_corpus_version()
+    return report
+
+
+def _recover(store: Store) -> None:
+    """Sweep what a killed run left: chunks of versions that never went live."""
+    pending = store.pending()
+    if not pending:
+        return
+    live = store.documents()
+    for doc_id in pending:
+        current = live.get(doc_id)
+        store.sweep(doc_id, current.content_hash if current else None)
+        store.clear_pending(doc_id)
+        log.info("recovered %s after an interrupted ingest", doc_id)
+    store.set_corpus_version()
+
+
+def _remove(store: Store, doc_id: str) -> None:
+    store.mark_pending(doc_id)
+    store.unpublish(doc_id)
+    store.sweep(doc_id, None)
+    store.clear_pending(doc_id)
+
+
+def _read_meta(source: _Source, loaded: Loaded | None, settings: Settings) -> DocumentMeta:
+    text = None
+    entry = source.entry
+    needs_text = entry is None or not entry.fields.get("title") or not entry.fields.get("date")
+    if needs_text:
+        if loaded is None:
+            loaded = load(source.path, int(settings.max_file_mb * 1e6))
+        text = clean_pages(loaded.pages).text
+    return build_meta(source.doc_id, source.path, entry, text)
+
+
+def _update_metadata(
+    store: Store, source: _Source, stored: StoredDocument, settings: Settings
+) -> None:
+    meta = _read_meta(source, None, settings)
+    # Chunks first, registry last: a kill in between leaves the old fingerprint, so the next
+    # run does this again.
+    store.update_chunk_metadata(source.doc_id, stored.content_hash, meta)
+    store.publish(
+        StoredDocument(
+            meta=meta,
+            content_hash=stored.content_hash,
+            meta_fingerprint=source.meta_fingerprint,
+            chunk_count=stored.chunk_count,
+        )
+    )
+
+
+def _prepare(
+    source: _Source, settings: Settings, counter: Any, max_tokens: int, is_update: bool
+) -> _Prepared:
+    from ingest.ocr_repair import repair_for
+
+    loaded = load(source.path, int(settings.max_file_mb * 1e6))
+    clean = clean_pages(loaded.pages)
+    if not clean.text.strip():
+        raise LoadError("no text left after cleaning")
+    meta = _read_meta(source, loaded, settings)
+    chunks = chunk_document(
+        clean,
+        source.doc_id,
+        source.content_hash,
+        counter,
+        max_tokens=max_tokens,
+        repair=repair_for(clean.text),
+    )
+    if not chunks:
+        raise LoadError("no text to index")
+    return _Prepared(source, meta, chunks, is_update)
+
+
+def _embed_and_publish(
+    settings: Settings,
+    store: Store,
+    embedder: Embeddings | None,
+    sources: list[_Source],
+    live: dict[str, StoredDocument],
+    report: IngestReport,
+    progress: bool,
+) -> None:
+    from ingest.embedder import make_embedder
+
+    embedder = embedder or make_embedder(settings)
+    counter = embedder.count_tokens  # type: ignore[attr-defined]
+    max_tokens = int(getattr(embedder, "max_tokens", 256) or 256)
+    show = progress or sys.stderr.isatty()
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="chunk", desc="Embedding", file=sys.stderr, leave=False)
+
+    group: list[_Prepared] = []
+
+    def flush() -> None:
+        if group:
+            _write_group(store, embedder, group, report, bar)
+            group.clear()
+
+    try:
+        for source in sources:
+            try:
+                prepared = _prepare(source, settings, counter, max_tokens, source.doc_id in live)
+            except LoadError as exc:
+                report.failed.append({"file": source.doc_id, "error": str(exc)})
+                continue
+            except Exception as exc:  # one broken document must not stop the others
+                log.exception("cannot ingest %s", source.doc_id)
+                message = " ".join(str(exc).split())[:200] or type(exc).__name__
+                report.failed.append({"file": source.doc_id, "error": message})
+                continue
+            group.append(prepared)
+            if bar is not None:
+                bar.total += len(prepared.chunks)
+                bar.refresh()
+            if sum(len(p.chunks) for p in group) >= EMBED_GROUP:
+                flush()
+        flush()
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _write_group(
+    store: Store,
+    embedder: Embeddings,
+    group: list[_Prepared],
+    report: IngestReport,
+    bar: Any,
+) -> None:
+    chunks = [c for p in group for c in p.chunks]
+    texts = [c.indexed_text for c in chunks]
+    # Similar lengths in one batch waste no padding.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors: list[list[float] | None] = [None] * len(texts)
+    for lo in range(0, len(order), EMBED_SLICE):
+        idx = order[lo : lo + EMBED_SLICE]
+        for i, vec in zip(idx, embedder.embed_documents([texts[i] for i in idx]), strict=True):
+            vectors[i] = vec
+        if bar is not None:
+            bar.update(len(idx))
+    at = 0
+    for prepared in group:
+        n = len(prepared.chunks)
+        vecs = vectors[at : at + n]
+        at += n
+        doc_id = prepared.source.doc_id
+        store.mark_pending(doc_id)
+        store.write_chunks(prepared.chunks, vecs, prepared.meta)  # type: ignore[arg-type]
+        store.publish(
+            StoredDocument(
+                meta=prepared.meta,
+                content_hash=prepared.source.content_hash,
+                meta_fingerprint=prepared.source.meta_fingerprint,
+                chunk_count=n,
+            )
+        )
+        store.sweep(doc_id, prepared.source.content_hash)
+        store.clear_pending(doc_id)
+        report.chunks += n
+        if prepared.is_update:
+            report.updated += 1
+            report.documents["updated"].append(doc_id)
+        else:
+            report.added += 1
+            report.documents["added"].append(doc_id)
