@@ -8,6 +8,7 @@ path plus the text, OCR-repaired when needed) fits the model's input in word pie
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from ingest.models import Chunk
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*\S)")
 _BULLET = re.compile(r"^(\s*)(?:-\s|\d{1,2}[.)]\s)")
 _WORD = re.compile(r"[^\W\d_]+|\d+")
+_URL_LINE = re.compile(r"(?:https?://|www\.)\S+")
+_TRAILING_WORDS = {"i", "og", "av", "for", "fra", "til", "med", "på", "pa", "om", "som", "the"}
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"«(]?[A-ZÆØÅ0-9])")
 
 TokenCounter = Callable[[str], int]
@@ -91,6 +94,8 @@ def _looks_like_title(text: str) -> bool:
         return False
     if re.search(r"\w: \w", stripped):  # "... representanter: Snorre Birk" is prose
         return False
+    if words[-1].lower() in _TRAILING_WORDS:  # "... samarbeidsutvalg i" runs on
+        return False
     return stripped[:1].isupper() or stripped[:1].isdigit()
 
 
@@ -104,8 +109,14 @@ def _mark_plain_headings(text: str, lines: list[_Line]) -> None:
             continue
         if line.indent >= 0 or i + 1 >= len(lines) or not _looks_like_title(line.text):
             continue
+        if has_markdown and not re.fullmatch(r"\*\*[^*]+\*\*", line.text.strip()):
+            continue  # a Markdown document marks its headings; only bold lines stand in
         nxt = lines[i + 1]
-        starts_block = i == 0 or "\n\n" in text[lines[i - 1].end : line.start + 1]
+        starts_block = (
+            i == 0
+            or "\n\n" in text[lines[i - 1].end : line.start + 1]
+            or bool(_URL_LINE.fullmatch(lines[i - 1].text.strip()))
+        )
         if not starts_block or nxt.heading_level:
             continue
         # The body must follow at once: a bullet or a sentence, not another short line.
@@ -140,38 +151,69 @@ def _units(lines: list[_Line]) -> list[_Unit]:
 
 
 def _split_long(text: str, start: int, end: int, limit: int, count: TokenCounter) -> list[tuple]:
-    """Spans of one over-long unit, cut at sentence ends, else between words."""
-    piece = text[start:end]
-    cuts = [start] + [start + m.end() for m in _SENTENCE_END.finditer(piece)] + [end]
-    sentences = [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1) if cuts[i] < cuts[i + 1]]
-    spans: list[tuple[int, int]] = []
-    for s, e in sentences:
-        if count(text[s:e]) <= limit:
-            spans.append((s, e))
+    """Spans of one over-long unit, cut at line ends, else sentence ends, else between words."""
+    segments: list[tuple[int, int]] = []
+    for ls, le in _cut(text, start, end, "\n"):
+        if count(text[ls:le]) <= limit:
+            segments.append((ls, le))
             continue
-        words = [(s + m.start(), s + m.end()) for m in re.finditer(r"\S+", text[s:e])]
-        lo = 0
-        while lo < len(words):
-            hi = lo + 1
-            step = 16
-            while hi < len(words):
-                nxt = min(len(words), hi + step)
-                if count(text[words[lo][0] : words[nxt - 1][1]]) > limit:
-                    if step == 1:
-                        break
-                    step = max(1, step // 2)
-                    continue
-                hi = nxt
-            spans.append((words[lo][0], words[hi - 1][1]))
-            lo = hi
-    # Merge consecutive sentences back up to the limit.
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        if merged and count(text[merged[-1][0] : e]) <= limit:
-            merged[-1] = (merged[-1][0], e)
+        for ss, se in _cut(text, ls, le, None):
+            if count(text[ss:se]) <= limit:
+                segments.append((ss, se))
+            else:
+                segments.extend(_cut_words(text, ss, se, limit, count))
+    # Put the segments back together in parts of about equal size, each within the limit.
+    sizes = [count(text[s:e]) for s, e in segments]
+    parts_needed = max(1, -(-sum(sizes) // limit))
+    goal = sum(sizes) / parts_needed
+    spans: list[tuple[int, int]] = []
+    acc = 0
+    for (s, e), size in zip(segments, sizes, strict=True):
+        if spans and acc < goal and count(text[spans[-1][0] : e]) <= limit:
+            spans[-1] = (spans[-1][0], e)
+            acc += size
         else:
-            merged.append((s, e))
-    return [(s, e) for s, e in merged]
+            spans.append((s, e))
+            acc = size
+    return spans
+
+
+def _cut(text: str, start: int, end: int, sep: str | None) -> list[tuple[int, int]]:
+    """Split a span at newlines (sep "\\n") or sentence ends (sep None), trimmed."""
+    piece = text[start:end]
+    if sep == "\n":
+        marks = [start + i + 1 for i, ch in enumerate(piece) if ch == "\n"]
+    else:
+        marks = [start + m.end() for m in _SENTENCE_END.finditer(piece)]
+    cuts = [start, *marks, end]
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        a, b = _trim(text, a, b)
+        if a < b:
+            out.append((a, b))
+    return out
+
+
+def _cut_words(
+    text: str, start: int, end: int, limit: int, count: TokenCounter
+) -> list[tuple[int, int]]:
+    words = [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    spans: list[tuple[int, int]] = []
+    lo = 0
+    while lo < len(words):
+        hi = lo + 1
+        step = 16
+        while hi < len(words):
+            nxt = min(len(words), hi + step)
+            if count(text[words[lo][0] : words[nxt - 1][1]]) > limit:
+                if step == 1:
+                    break
+                step = max(1, step // 2)
+                continue
+            hi = nxt
+        spans.append((words[lo][0], words[hi - 1][1]))
+        lo = hi
+    return spans
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -216,17 +258,24 @@ def chunk_document(
     if not lines:
         return []
     _mark_plain_headings(text, lines)
-    units = _units(lines)
-    for unit in units:
-        unit.tokens = count(text[unit.start : unit.end])
-
-    # Sections: a heading and everything up to the next heading.
+    # Word pieces add up line by line, except the model's start/end markers, counted once.
+    specials = count_tokens("")
+    # A bare link list carries no words a question would use; it stays out of the index,
+    # and no chunk spans across it.
     sections: list[list[_Unit]] = []
-    for unit in units:
-        if unit.is_heading or not sections:
+    gaps: list[int] = []
+    after_gap = False
+    for unit in _units(lines):
+        if _URL_LINE.fullmatch(text[unit.start : unit.end].strip()):
+            gaps.append(unit.start)
+            after_gap = True
+            continue
+        unit.tokens = max(1, count(text[unit.start : unit.end]) - specials)
+        if unit.is_heading or not sections or after_gap:
             sections.append([unit])
         else:
             sections[-1].append(unit)
+        after_gap = False
 
     pieces: list[_Piece] = []
     limit = target - heading_room
@@ -236,16 +285,26 @@ def chunk_document(
         if total <= limit:
             pieces.append(_Piece(section[0].start, section[-1].end, path, total, True, section))
             continue
+        # Parts of about equal size rather than full parts and a scrap at the end.
+        goal = total / -(-total // limit)
         current: list[_Unit] = []
         for unit in section:
             if unit.tokens > limit:
+                # Headings just before the long unit open its first part.
+                lead = []
+                while current and current[-1].is_heading:
+                    lead.insert(0, current.pop())
                 if current:
                     pieces.append(_pack(current, path))
-                    current = []
-                for s, e in _split_long(text, unit.start, unit.end, limit, count):
-                    pieces.append(_Piece(s, e, path, count(text[s:e]), False))
+                current = []
+                spans = _split_long(text, unit.start, unit.end, limit, count)
+                if lead:
+                    spans[0] = (lead[0].start, spans[0][1])
+                for s, e in spans:
+                    pieces.append(_Piece(s, e, path, count(text[s:e]) - specials, False))
                 continue
-            if current and sum(u.tokens for u in current) + unit.tokens > limit:
+            held = sum(u.tokens for u in current)
+            if current and (held + unit.tokens > limit or held >= goal):
                 # A heading never ends a chunk: it belongs with what follows it.
                 carry = [current.pop()] if current[-1].is_heading else []
                 if current:
@@ -267,6 +326,7 @@ def chunk_document(
             and piece.whole_section
             and (siblings or preamble)
             and prev.tokens + piece.tokens <= limit
+            and not any(prev.end <= g < piece.start for g in gaps)
         ):
             packed[-1] = _Piece(
                 prev.start,
