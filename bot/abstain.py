@@ -1,0 +1,47 @@
+"""When the documents do not answer: judge the evidence, and word the honest refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.compose import Composition, make_citation
+from bot.retrieval import Hit
+
+# Share of the question's weighted terms the best passage (with its heading) must hold.
+# Calibrated on unanswerable probes (parking, weather, elections, football, salaries …) and on
+# answerable questions in bokmål, nynorsk and English: see tests/answer/test_quality.py.
+MIN_SUPPORT = 0.5
+CLOSEST = 3
+
+
+def is_weak(composition: Composition) -> bool:
+    """Whether the evidence is too weak to answer from."""
+    return not composition.text or composition.support < MIN_SUPPORT
+
+
+def closest_documents(hits: Sequence[Hit], limit: int = CLOSEST) -> list:
+    """The documents nearest to the question, one citation each, best first."""
+    seen: set[str] = set()
+    out = []
+    for hit in hits:
+        doc_id = hit.chunk.doc.doc_id
+        if doc_id in seen:
+            continue
+        seen.add(doc_id)
+        out.append(make_citation(len(out) + 1, hit, ""))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def refusal_text(closest: Sequence, english: bool = False) -> str:
+    """The Norwegian (and, for English questions, also English) 'the documents do not say'."""
+    lines = ["Jeg finner ikke svar på dette i dokumentene jeg har tilgang til."]
+    if english:
+        lines.append("(The documents I have do not answer this question.)")
+    if closest:
+        lines.append("Nærmeste dokumenter:")
+        for c in closest:
+            when = f" ({c.date})" if c.date else ""
+            lines.append(f"- {c.title}{when}")
+    return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""The one answer function behind Slack, `hfbot ask`, `hfbot chat` and `hfbot eval`."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.abstain import closest_documents, is_weak, refusal_text
+from bot.compose import Composition, compose, make_citation, score_units
+from bot.followup import contextualize
+from bot.llm import Source
+from bot.norwegian import content_terms, words
+from bot.retrieval import Hit, Retriever
+from bot.types import Answer, Turn
+from ingest.store import Store, StoreUnavailable
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+    from hfbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LLM_SOURCES = 5  # chunks given to the LLM, numbered [1]..[5]
+MAX_QUESTION_CHARS = 1000  # longer input is cut here: a question, not a document
+EMPTY_REPLY = (
+    "Skriv et spørsmål om Helsefellesskap Vest-Viken, for eksempel: "
+    "«Hvem deltar på partnerskapsmøtet?»"
+)
+NO_WORDS_REPLY = (
+    "Jeg fant ingen ord å søke etter i spørsmålet. Skriv spørsmålet med ord, for eksempel: "
+    "«Hvilke kommuner er med i helsefellesskapet?»"
+)
+LONG_NOTE = "(Spørsmålet var svært langt; jeg søkte med de første {n} tegnene.)"
+_ENGLISH = re.compile(
+    r"\b(what|who|when|where|which|how|is|are|does|do|the|of|and|in)\b", re.IGNORECASE
+)
+
+
+@dataclass
+class Result:
+    """An answer plus what retrieval found (the eval reads the ranks)."""
+
+    answer: Answer
+    hits: list[Hit] = field(default_factory=list)
+    search_query: str = ""
+
+
+def looks_english(question: str) -> bool:
+    tokens = words(question)
+    return bool(tokens) and len(_ENGLISH.findall(question)) >= max(2, len(tokens) // 4)
+
+
+class Answerer:
+    """Questions in, cited answers (or honest abstentions) out."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        embedder: Embeddings | None = None,
+        llm: BaseChatModel | None = None,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._embedder = embedder
+        self._retriever: Retriever | None = None
+        if llm is None and settings.llm:
+            from bot.llm import make_llm
+
+            llm = make_llm(settings)
+        self.llm = llm
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Answerer:
+        return cls(settings)
+
+    # ---- boundaries, opened on first use ---------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.settings)
+        return self._store
+
+    @property
+    def embedder(self) -> Embeddings:
+        if self._embedder is None:
+            from ingest.embedder import make_embedder
+
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever(self.store, self.embedder)
+        return self._retriever
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the lexical index now rather than on the first question."""
+        self.retriever.index()
+        self.embedder.embed_query("helsefellesskap")
+
+    # ---- answering ---------------------------------------------------------------------------
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        return self.run(question, history).answer
+
+    def run(self, question: str, history: Sequence[Turn] = ()) -> Result:
+        """Answer a question (with the conversation so far), keeping the retrieval for the eval."""
+        started = time.perf_counter()
+        question = question or ""
+        message = _reply_to_unusable(question)
+        if message is not None:
+            answer = Answer(question=question, text=message, abstained=False, mode="message")
+            answer.timings_ms = {"retrieve": 0.0, "answer": 0.0, "total": _ms(started)}
+            return Result(answer)
+        asked = question.strip()
+        truncated = len(asked) > MAX_QUESTION_CHARS
+        if truncated:
+            asked = asked[:MAX_QUESTION_CHARS]
+        query = contextualize(asked, history)
+
+        hits = self._search(query)
+        index = self.retriever.index()
+        retrieved = time.perf_counter()
+        composition = compose(query, hits, index)
+        answer = self._extractive(question, composition, hits, english=looks_english(asked))
+        if self.llm is not None and not answer.abstained:
+            from bot.llm import answer_with_llm
+
+            llm_answer = answer_with_llm(
+                self.llm, asked, self._llm_sources(query, hits), self.settings
+            )
+            if llm_answer is not None:
+                answer = llm_answer
+        if truncated:
+            answer.text = f"{answer.text}\n\n{LONG_NOTE.format(n=MAX_QUESTION_CHARS)}"
+        answer.timings_ms = {
+            "retrieve": (retrieved - started) * 1000,
+            "answer": _ms(retrieved),
+            "total": _ms(started),
+        }
+        return Result(answer, hits, query)
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str]:
+        """Growing partial answer text with an LLM; without one, the final extractive text once."""
+        if self.llm is None:
+            yield self.answer(question, history).text
+            return
+        from bot.llm import stream_with_llm
+
+        message = _reply_to_unusable(question or "")
+        if message is not None:
+            yield message
+            return
+        asked = question.strip()[:MAX_QUESTION_CHARS]
+        query = contextualize(asked, history)
+        hits = self._search(query)
+        composition = compose(query, hits, self.retriever.index())
+        fallback = self._extractive(question, composition, hits, english=looks_english(asked))
+        if fallback.abstained:
+            yield fallback.text
+            return
+        yield from stream_with_llm(
+            self.llm, asked, self._llm_sources(query, hits), self.settings, fallback=fallback.text
+        )
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _search(self, query: str) -> list[Hit]:
+        try:
+            return self.retriever.search(query, k=max(self.settings.top_k, 5))
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # any failure at the Chroma boundary means the store is down
+            self._retriever = None  # re-read everything once it is back
+            raise StoreUnavailable(f"the store failed during search: {exc}") from exc
+
+    def _extractive(
+        self, question: str, composition: Composition, hits: list[Hit], *, english: bool
+    ) -> Answer:
+        if is_weak(composition):
+            closest = closest_documents(hits)
+            return Answer(
+                question=question,
+                text=refusal_text(closest, english=english),
+                abstained=True,
+                closest=closest,
+            )
+        return Answer(
+            question=question,
+            text=composition.text,
+            abstained=False,
+            citations=composition.citations,
+        )
+
+    def _llm_sources(self, query: str, hits: list[Hit]) -> list[Source]:
+        """Numbered sources for the LLM: the top chunks, each quoted by its best passage."""
+        top = hits[:LLM_SOURCES]
+        scored, _ = score_units(query, top, self.retriever.index())
+        best_quote: dict[str, str] = {}
+        for s in scored:
+            best_quote.setdefault(s.hit.chunk.chunk_id, s.unit.text)
+        return [
+            Source(make_citation(n, hit, best_quote.get(hit.chunk.chunk_id, "")), hit.chunk.text)
+            for n, hit in enumerate(top, start=1)
+        ]
+
+
+def _reply_to_unusable(question: str) -> str | None:
+    """A helpful reply for input that is not a question we can search for, else None."""
+    if not question.strip():
+        return EMPTY_REPLY
+    if not words(question) or not (content_terms(question) or words(question)):
+        return NO_WORDS_REPLY
+    return None
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000

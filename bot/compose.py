@@ -1,0 +1,316 @@
+"""The extractive answer: the sentences or list items of the top chunks that answer the question.
+
+Units are scored by how much of the question's informative terms they hold (weighted by rarity
+in the corpus), by what kind of answer the question asks for (a number, a date, a person, a
+list), by the rank of their chunk and, when the question asks about the present, by the date of
+their document. Quotes come from the chunk's faithful text only, never from repaired search text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.norwegian import analyze, content_terms
+from bot.passages import Unit, heading_lines, search_units, split_units
+from bot.retrieval import Hit, LexicalIndex, asks_about_now
+from bot.types import Citation
+
+MAX_ANSWER_CHARS = 600
+MAX_UNITS = 4
+CHUNKS_READ = 5  # only the best few chunks are read for answer units
+
+_NUMBER = re.compile(r"\b\d+(?:[ ,.]\d{3})*(?:[.,]\d+)?\b")
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_DATE = re.compile(
+    r"\b\d{1,2}\.\s?(januar|februar|mars|april|mai|juni|juli|august|september|oktober|"
+    r"november|desember)\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÆØÅ][a-zæøåéü]+(?:\s+[A-ZÆØÅ][a-zæøåéü]+)+")
+_ROLE = re.compile(
+    r"\b\w*(ordfør|rådm|direkt|leder|ledelse|sjef|representant|deltag|deltak|medlem|"
+    r"sekretær|sekretaer|lege|arbeidsgiver|styre|kommunen?\b|brukere|tillitsvalgt)\w*",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class QuestionCues:
+    """What kind of answer the question asks for."""
+
+    count: bool = False  # hvor mange / how many
+    when: bool = False  # når / when / hvilket år
+    who: bool = False  # hvem / who
+    which: bool = False  # hvilke / which / list
+    definition: bool = False  # hva er / what is
+    now: bool = False  # nå / i dag / current
+
+    @classmethod
+    def of(cls, question: str) -> QuestionCues:
+        q = question.lower()
+
+        def has(pattern: str) -> bool:
+            return re.search(pattern, q) is not None
+
+        return cls(
+            count=has(r"\b(hvor|kor) (mange|mye|stor)|\bantall\b|\bhow (many|much)\b"),
+            when=has(r"\b(når|hvilket år|hvilken dato|kva tid|kor tid|when|what year|which year)"),
+            who=has(r"\b(hvem|kven|who|whom)\b"),
+            which=has(r"\b(hvilke|kva for|which|list)\b"),
+            definition=has(r"^\s*(hva|kva|what) (er|is|are|betyr|means?)\b"),
+            now=asks_about_now(question),
+        )
+
+
+@dataclass
+class ScoredUnit:
+    unit: Unit
+    hit_rank: int  # 0 for the best chunk
+    hit: Hit
+    score: float
+    coverage: float  # share of the question's weighted terms found in the unit or its context
+
+
+@dataclass
+class Composition:
+    """An extractive answer before it becomes an `Answer`."""
+
+    text: str
+    citations: list[Citation]
+    support: float  # evidence strength in [0, 1], for the abstention decision
+    best: ScoredUnit | None = None
+    chosen: list[ScoredUnit] = field(default_factory=list)
+
+
+def _weights(terms: Sequence[str], index: LexicalIndex) -> dict[str, float]:
+    return {t: index.idf(t) for t in terms}
+
+
+def _term_credit(term: str, unit_terms: set[str]) -> float:
+    if term in unit_terms:
+        return 1.0
+    # Norwegian compounds: "helsesamarbeid" inside "kommunehelsesamarbeid" is half a match.
+    if len(term) >= 5 and any(len(u) >= 5 and (term in u or u in term) for u in unit_terms):
+        return 0.6
+    return 0.0
+
+
+def score_units(
+    question: str, hits: Sequence[Hit], index: LexicalIndex
+) -> tuple[list[ScoredUnit], dict[str, float]]:
+    """Every unit of the best chunks, scored against the question."""
+    terms = content_terms(question)
+    weights = _weights(terms, index)
+    total = sum(weights.values()) or 1.0
+    cues = QuestionCues.of(question)
+    scored: list[ScoredUnit] = []
+    for rank, hit in enumerate(hits[:CHUNKS_READ]):
+        chunk = hit.chunk
+        headings = heading_lines(chunk.heading)
+        units = split_units(chunk.text, headings)
+        # Match on the repaired words (OCR), quote the faithful ones.
+        analysed = [set(analyze(t)) for t in search_units(chunk.text, chunk.search_text, headings)]
+        doc = chunk.doc
+        years = " ".join(str(d.year) for d in (doc.date, doc.updated) if d)
+        document_terms = set(analyze(f"{doc.title} {years}"))
+        chunk_heading = set(analyze(chunk.heading))
+        recency = index.recency(index.live.get(doc.doc_id))
+        for unit in units:
+            own = analysed[unit.position]
+            # Where the unit sits says what it is about: its list item, its headings, the
+            # sentence before it, its document's title and dates; each counts for less.
+            layers = [
+                (0.6, analysed[unit.parent] if unit.parent is not None else set()),
+                (0.5, set(analyze(unit.heading)) | chunk_heading),
+                (0.4, _previous_sentence(units, analysed, unit)),
+                (0.4, document_terms),
+            ]
+            coverage = 0.0
+            for term, weight in weights.items():
+                credit = _term_credit(term, own)
+                for layer_weight, layer in layers:
+                    if credit >= layer_weight:
+                        break
+                    credit = max(credit, layer_weight * _term_credit(term, layer))
+                coverage += weight * credit
+            coverage /= total
+            score = coverage + _cue_bonus(unit, cues)
+            score += 0.12 / (1 + rank)
+            score += (0.25 if cues.now else 0.03) * recency
+            if len(unit.text) < 12 and unit.kind != "item":
+                score -= 0.15  # bare headings like "Nivå 1" answer nothing alone
+            if len(unit.text) > 350:
+                score -= 0.1
+            scored.append(ScoredUnit(unit, rank, hit, score, coverage))
+    scored.sort(key=lambda s: -s.score)
+    return scored, weights
+
+
+def _previous_sentence(units: list[Unit], analysed: list[set[str]], unit: Unit) -> set[str]:
+    if unit.kind != "sentence" or unit.position == 0:
+        return set()
+    before = units[unit.position - 1]
+    return analysed[before.position] if before.kind == "sentence" else set()
+
+
+def _cue_bonus(unit: Unit, cues: QuestionCues) -> float:
+    text = unit.text
+    bonus = 0.0
+    if cues.count and _NUMBER.search(_YEAR.sub("", text)):
+        bonus += 0.25
+    if cues.when and (_DATE.search(text) or _YEAR.search(text)):
+        bonus += 0.25
+    if cues.who and (_NAME.search(text) or _ROLE.search(text)):
+        bonus += 0.15
+    if cues.which and (unit.kind == "item" or text.count(",") >= 3):
+        bonus += 0.1
+    if cues.definition and unit.kind == "item" and unit.parent is None and unit.heading:
+        bonus += 0.05
+    return bonus
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether two passages say the same (the corpus repeats slides and charts)."""
+    wa, wb = set(a.lower().split()), set(b.lower().split())
+    if not wa or not wb:
+        return a == b
+    return len(wa & wb) / len(wa | wb) > 0.8
+
+
+def compose(question: str, hits: Sequence[Hit], index: LexicalIndex) -> Composition:
+    """Pick and quote the units that answer the question, each marked with its source [n]."""
+    scored, _ = score_units(question, hits, index)
+    if not scored:
+        return Composition(text="", citations=[], support=0.0)
+    cues = QuestionCues.of(question)
+    best = scored[0]
+    chosen: list[ScoredUnit] = []
+    used = 0
+    for candidate in scored:
+        if len(chosen) >= MAX_UNITS or candidate.score < 0.6 * best.score:
+            break
+        if cues.now and _older_document(candidate, best, index):
+            continue  # the question asks about now: the newest document speaks
+        text = candidate.unit.text
+        if any(_same(text, c.unit.text) for c in chosen) or used + len(text) > MAX_ANSWER_CHARS:
+            continue
+        chosen.append(candidate)
+        used += len(text)
+    chosen = _with_list_members(chosen, scored, cues, used)
+    return _render(chosen, best, question)
+
+
+def _older_document(candidate: ScoredUnit, best: ScoredUnit, index: LexicalIndex) -> bool:
+    if candidate.hit.chunk.doc.doc_id == best.hit.chunk.doc.doc_id:
+        return False
+    live = index.live
+    return index.recency(live.get(candidate.hit.chunk.doc.doc_id)) < index.recency(
+        live.get(best.hit.chunk.doc.doc_id)
+    )
+
+
+def _with_list_members(
+    chosen: list[ScoredUnit], scored: list[ScoredUnit], cues: QuestionCues, used: int
+) -> list[ScoredUnit]:
+    """A chosen list intro brings its items along, so lists stay lists."""
+    if not chosen:
+        return chosen
+    lead = chosen[0]
+    members = [
+        s
+        for s in scored
+        if s.hit is lead.hit and s.unit.parent == lead.unit.position and s not in chosen
+    ]
+    wants_members = (
+        lead.unit.is_list_intro
+        or lead.unit.kind == "heading"
+        or (cues.which and lead.unit.kind != "item")
+    )
+    if not wants_members:
+        return chosen
+    members.sort(key=lambda s: s.unit.position)
+    out = list(chosen)
+    for member in members:
+        if used + len(member.unit.text) > MAX_ANSWER_CHARS:
+            break
+        out.append(member)
+        used += len(member.unit.text)
+    return out
+
+
+def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Composition:
+    # One number per place in a document (chunks of one section share it), by first appearance;
+    # within a chunk, units keep their reading order.
+    hits: list[Hit] = []
+    for s in chosen:
+        if s.hit not in hits:
+            hits.append(s.hit)
+    places: dict[tuple[str, str], int] = {}
+    numbers: dict[int, int] = {}
+    for hit in hits:
+        place = (hit.chunk.doc.doc_id, location_of(hit))
+        numbers[id(hit)] = places.setdefault(place, len(places) + 1)
+    lines: list[str] = []
+    quotes: dict[int, list[str]] = {}
+    first_hit: dict[int, Hit] = {}
+    for hit in hits:
+        n = numbers[id(hit)]
+        first_hit.setdefault(n, hit)
+        units = sorted((s for s in chosen if s.hit is hit), key=lambda s: s.unit.position)
+        all_units = split_units(hit.chunk.text, heading_lines(hit.chunk.heading))
+        chosen_positions = {s.unit.position for s in units}
+        shown_parents: set[int] = set()
+        for s in units:
+            unit = s.unit
+            quotes.setdefault(n, []).append(unit.text)
+            if unit.kind != "item":
+                lines.append(f"{unit.text} [{n}]")
+                continue
+            parent = all_units[unit.parent] if unit.parent is not None else None
+            if (
+                parent is not None
+                and parent.kind == "item"
+                and parent.position not in chosen_positions
+                and parent.position not in shown_parents
+            ):
+                # A sub-item means little without the item it belongs to.
+                shown_parents.add(parent.position)
+                lines.append(f"{'  ' * parent.depth}- {parent.text}")
+            lines.append(f"{'  ' * unit.depth}- {unit.text} [{n}]")
+    citations = [make_citation(n, first_hit[n], " … ".join(quotes[n])) for n in sorted(first_hit)]
+    return Composition(
+        text="\n".join(lines),
+        citations=citations,
+        support=best.coverage,
+        best=best,
+        chosen=chosen,
+    )
+
+
+def location_of(hit: Hit) -> str:
+    """Where in the document a chunk sits, for people: page and heading when known."""
+    parts = []
+    if hit.chunk.page is not None:
+        parts.append(f"side {hit.chunk.page}")
+    if hit.chunk.heading:
+        parts.append(hit.chunk.heading)
+    return ", ".join(parts)
+
+
+def make_citation(n: int, hit: Hit, quote: str) -> Citation:
+    doc = hit.chunk.doc
+    when = doc.effective_date
+    return Citation(
+        n=n,
+        file=doc.file,
+        title=doc.title,
+        date=when.isoformat() if when else "",
+        date_approximate=doc.date_approximate,
+        location=location_of(hit),
+        url=doc.url,
+        quote=quote,
+        doc_id=doc.doc_id,
+        kind=doc.kind,
+    )

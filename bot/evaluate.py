@@ -1,0 +1,174 @@
+"""`hfbot eval`: run a question set through the one answer function and score it."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.answering import Answerer, Result
+
+
+class QuestionSetError(ValueError):
+    """The question file cannot be read or is not in the expected format."""
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    sources: tuple[str, ...] = ()
+    must: tuple[str, ...] = ()
+    kind: str = "fact"
+    newest_wins: bool = False
+
+    @property
+    def unanswerable(self) -> bool:
+        return self.kind == "unanswerable"
+
+
+@dataclass
+class EvalResult:
+    item: EvalQuestion
+    answer: str
+    abstained: bool
+    citations: list[dict]
+    latency_ms: float
+    answer_ok: bool
+    citation_ok: bool
+    retrieval_rank: int | None  # 1-based rank of the first source document among retrieved docs
+    passed: bool
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.item.id,
+            "question": self.item.question,
+            "kind": self.item.kind,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": self.citations,
+            "latency_ms": round(self.latency_ms, 1),
+            "answer_ok": self.answer_ok,
+            "citation_ok": self.citation_ok,
+            "retrieval_rank": self.retrieval_rank,
+            "passed": self.passed,
+        }
+
+
+@dataclass
+class EvalReport:
+    results: list[EvalResult] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        answerable = [r for r in self.results if not r.item.unanswerable]
+        unanswerable = [r for r in self.results if r.item.unanswerable]
+        ranks = [r.retrieval_rank for r in answerable if r.item.sources]
+        latencies = sorted(r.latency_ms for r in self.results)
+
+        def share(values: Sequence[bool]) -> float | None:
+            return round(sum(values) / len(values), 3) if values else None
+
+        return {
+            "questions": len(self.results),
+            "passed": sum(r.passed for r in self.results),
+            "answer_accuracy": share([r.answer_ok for r in answerable]),
+            "citation_accuracy": share([r.citation_ok for r in answerable]),
+            "abstention_accuracy": share([r.abstained for r in unanswerable]),
+            "unanswerable_refused": sum(r.abstained for r in unanswerable),
+            "unanswerable": len(unanswerable),
+            "false_abstentions": sum(r.abstained for r in answerable),
+            "hit_at_1": share([rank is not None and rank <= 1 for rank in ranks]),
+            "hit_at_5": share([rank is not None and rank <= 5 for rank in ranks]),
+            "mrr": round(statistics.fmean([1 / r if r else 0.0 for r in ranks]), 3)
+            if ranks
+            else None,
+            "latency_p50_ms": round(_percentile(latencies, 50), 1) if latencies else None,
+            "latency_p95_ms": round(_percentile(latencies, 95), 1) if latencies else None,
+        }
+
+    def to_json(self) -> dict:
+        return {"summary": self.summary(), "results": [r.to_json() for r in self.results]}
+
+
+def _percentile(sorted_values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (no interpolation: a figure that was actually measured)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, -(-len(sorted_values) * pct // 100))
+    return float(sorted_values[int(rank) - 1])
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Questions in the format of the shared dev set: a YAML list of mappings."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise QuestionSetError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(raw, list):
+        raise QuestionSetError(f"{path}: expected a list of questions")
+    out: list[EvalQuestion] = []
+    for i, entry in enumerate(raw, start=1):
+        if not isinstance(entry, dict) or not str(entry.get("question", "")).strip():
+            raise QuestionSetError(f"{path}: entry {i} has no question")
+        out.append(
+            EvalQuestion(
+                id=str(entry.get("id", f"q{i}")),
+                question=str(entry["question"]),
+                sources=tuple(str(s) for s in entry.get("sources") or ()),
+                must=tuple(str(m) for m in entry.get("must") or ()),
+                kind=str(entry.get("kind", "fact")),
+                newest_wins=bool(entry.get("newest_wins", False)),
+            )
+        )
+    return out
+
+
+def _file_ranks(result: Result) -> list[str]:
+    """Retrieved document files in rank order, each once."""
+    files: list[str] = []
+    for hit in result.hits:
+        if hit.chunk.doc.file not in files:
+            files.append(hit.chunk.doc.file)
+    return files
+
+
+def score(item: EvalQuestion, result: Result) -> EvalResult:
+    answer = result.answer
+    text = answer.text.lower()
+    cited = {c.file for c in answer.citations}
+    files = _file_ranks(result)
+    rank = next((i for i, f in enumerate(files, start=1) if f in item.sources), None)
+    if item.unanswerable:
+        answer_ok = citation_ok = answer.abstained
+    else:
+        answer_ok = not answer.abstained and all(m.lower() in text for m in item.must)
+        citation_ok = not answer.abstained and (not item.sources or bool(cited & set(item.sources)))
+    return EvalResult(
+        item=item,
+        answer=answer.text,
+        abstained=answer.abstained,
+        citations=[c.to_json() for c in answer.citations],
+        latency_ms=answer.timings_ms.get("total", 0.0),
+        answer_ok=answer_ok,
+        citation_ok=citation_ok,
+        retrieval_rank=rank,
+        passed=answer_ok and citation_ok,
+    )
+
+
+def run_eval(
+    answerer: Answerer,
+    questions: Sequence[EvalQuestion],
+    on_result: Callable[[EvalResult], None] | None = None,
+) -> EvalReport:
+    """Every question through `answerer` in this process, scored."""
+    report = EvalReport()
+    for item in questions:
+        result = score(item, answerer.run(item.question))
+        report.results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return report

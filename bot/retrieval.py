@@ -1,0 +1,206 @@
+"""Hybrid retrieval: dense search in the store plus Norwegian BM25, fused by reciprocal rank.
+
+The lexical index is derived from the store's live chunks (the store is the single source of
+truth) and rebuilt when the store's corpus version changes. The version is checked at most every
+few seconds, so several bot processes can share one Chroma server and all follow its updates.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import bm25s
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from bot.norwegian import analyze
+from ingest.store import Store, StoredChunk, StoredDocument
+
+log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: ranks beyond ~60 barely count
+DENSE_WEIGHT = 0.8  # the English MiniLM model is weaker on Norwegian than the stemmed BM25
+LEXICAL_WEIGHT = 1.0
+CANDIDATES = 20  # how deep each ranker is read before fusing
+
+# "nå", "i dag", "current" …: the question asks about the present state, so newer documents win.
+_NOW_CUES = re.compile(
+    r"\b(nå|no|i dag|idag|fortsatt|framleis|fremdeles|per i dag|for tiden|aktuell\w*|gjeldende"
+    r"|siste|nyeste|now|today|current(ly)?|still|latest|presently)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_now(question: str) -> bool:
+    """Whether the question asks about the current state of affairs."""
+    return bool(_NOW_CUES.search(question))
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk with how each ranker saw it."""
+
+    chunk: StoredChunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    lexical_score: float = 0.0
+    dense_score: float = 0.0
+
+
+@dataclass
+class LexicalIndex:
+    """BM25 over the analysed text of every live chunk of one corpus version."""
+
+    version: str
+    chunks: list[StoredChunk]
+    live: dict[str, StoredDocument]
+    bm25: bm25s.BM25 | None = None
+    vocabulary: frozenset[str] = field(default_factory=frozenset)
+    doc_freq: dict[str, int] = field(default_factory=dict)
+    newest: date | None = None
+    oldest: date | None = None
+
+    @classmethod
+    def build(
+        cls, version: str, chunks: list[StoredChunk], live: dict[str, StoredDocument]
+    ) -> LexicalIndex:
+        corpus = [analyze(searchable_text(c)) or [""] for c in chunks]
+        bm25 = None
+        if chunks:
+            bm25 = bm25s.BM25(k1=1.2, b=0.75)
+            bm25.index(corpus, show_progress=False)
+        doc_freq: dict[str, int] = {}
+        for terms in corpus:
+            for term in set(terms):
+                doc_freq[term] = doc_freq.get(term, 0) + 1
+        dates = [d for d in (s.meta.effective_date for s in live.values()) if d]
+        return cls(
+            version=version,
+            chunks=chunks,
+            live=live,
+            bm25=bm25,
+            vocabulary=frozenset(doc_freq),
+            doc_freq=doc_freq,
+            newest=max(dates) if dates else None,
+            oldest=min(dates) if dates else None,
+        )
+
+    def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """(chunk position, BM25 score) of the best k chunks with any matching term."""
+        if self.bm25 is None:
+            return []
+        known = [t for t in dict.fromkeys(terms) if t in self.vocabulary]
+        if not known:
+            return []
+        scores = self.bm25.get_scores(known)
+        if len(scores) <= k:
+            order = np.argsort(-scores)
+        else:
+            top = np.argpartition(-scores, k)[:k]
+            order = top[np.argsort(-scores[top])]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+    def idf(self, term: str) -> float:
+        """BM25-style inverse document frequency; unseen terms get the highest value."""
+        n = max(1, len(self.chunks))
+        df = self.doc_freq.get(term, 0)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def recency(self, doc: StoredDocument | None) -> float:
+        """0 for the oldest document of the corpus, 1 for the newest."""
+        if doc is None or self.newest is None or self.oldest is None:
+            return 0.0
+        when = doc.meta.effective_date
+        if when is None:
+            return 0.0
+        span = (self.newest - self.oldest).days
+        return 1.0 if span <= 0 else (when - self.oldest).days / span
+
+
+def searchable_text(chunk: StoredChunk) -> str:
+    """What BM25 sees of a chunk: its (repaired) text plus where it sits and in which document."""
+    return f"{chunk.doc.title}\n{chunk.heading}\n{chunk.indexed_text}"
+
+
+class Retriever:
+    """Dense + lexical search over one store, with the lexical index cached per corpus version."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embeddings,
+        *,
+        refresh_seconds: float = 5.0,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.refresh_seconds = refresh_seconds
+        self._index: LexicalIndex | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    # ---- the lexical index -----------------------------------------------------------------
+
+    def index(self) -> LexicalIndex:
+        """The lexical index of the store's current corpus version (rebuilt when it changed)."""
+        now = time.monotonic()
+        index = self._index
+        if index is not None and now - self._checked_at < self.refresh_seconds:
+            return index
+        with self._lock:
+            if self._index is not None and time.monotonic() - self._checked_at < (
+                self.refresh_seconds
+            ):
+                return self._index
+            version = self.store.corpus_version()
+            if self._index is None or version != self._index.version or not version:
+                started = time.perf_counter()
+                live = self.store.documents()
+                chunks = self.store.live_chunks(live)
+                self._index = LexicalIndex.build(version, chunks, live)
+                log.info(
+                    "lexical index for corpus version %r: %d chunks in %.0f ms",
+                    version,
+                    len(chunks),
+                    (time.perf_counter() - started) * 1000,
+                )
+            self._checked_at = time.monotonic()
+            return self._index
+
+    # ---- search ------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 8, *, now: bool | None = None) -> list[Hit]:
+        """The k best live chunks for a query, fused from both rankers, with a recency prior."""
+        index = self.index()
+        if not index.chunks:
+            return []
+        terms = analyze(query)
+        lexical = index.search(terms, CANDIDATES)
+        vector = self.embedder.embed_query(query)
+        dense = self.store.query(vector, CANDIDATES, live=index.live)
+        wants_now = asks_about_now(query) if now is None else now
+
+        hits: dict[str, Hit] = {}
+        for rank, (pos, score) in enumerate(lexical, start=1):
+            chunk = index.chunks[pos]
+            hit = hits.setdefault(chunk.chunk_id, Hit(chunk=chunk, score=0.0))
+            hit.lexical_rank, hit.lexical_score = rank, score
+            hit.score += LEXICAL_WEIGHT / (RRF_K + rank)
+        for rank, chunk in enumerate(dense, start=1):
+            hit = hits.setdefault(chunk.chunk_id, Hit(chunk=chunk, score=0.0))
+            hit.dense_rank, hit.dense_score = rank, chunk.score
+            hit.score += DENSE_WEIGHT / (RRF_K + rank)
+        # Documents contradict each other across years: a mild pull towards the newest always,
+        # a strong one when the question asks about the present.
+        weight = 0.012 if wants_now else 0.002
+        for hit in hits.values():
+            hit.score += weight * index.recency(index.live.get(hit.chunk.doc.doc_id))
+        return sorted(hits.values(), key=lambda h: -h.score)[:k]
