@@ -278,8 +278,10 @@ class Doctor:
         s = self.settings
         if not s.llm and self.llm is None:
             return _skip(name, "not configured: answers are quoted from the documents (extractive)")
+        from bot.llm import make_llm
+
         try:
-            llm = self.llm or make_chat_model(s)
+            llm = self.llm or make_llm(s)
             started = time.monotonic()
             reply = llm.invoke("Reply with the single word: ok")
             text = str(getattr(reply, "content", reply)).strip()
@@ -404,18 +406,6 @@ class Doctor:
         result = box[0]
         result.seconds = round(time.monotonic() - started, 3)
         return result
-
-
-def make_chat_model(settings: Settings) -> BaseChatModel:
-    """The configured chat model, with the configured time-out and no retries."""
-    from langchain.chat_models import init_chat_model
-
-    kwargs: dict[str, Any] = {"timeout": settings.llm_timeout_s, "max_retries": 0}
-    if settings.llm_base_url:
-        kwargs["base_url"] = settings.llm_base_url
-    if settings.llm_api_key:
-        kwargs["api_key"] = settings.llm_api_key
-    return init_chat_model(settings.llm, **kwargs)
 
 
 def manifest_bot_scopes(path: Path) -> list[str]:
