@@ -1,0 +1,113 @@
+"""`hfbot serve` (the Slack bot) and `hfbot feedback` (answers that got 👎)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+import click
+
+from hfbot.cli import settings_of
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=3000, show_default=True, type=int, help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
+    from bot.slack.app import SlackConfigError, build_app
+    from bot.slack.server import serve_http, serve_socket_mode
+
+    settings = settings_of(ctx)
+    # The bot's own log lines (answers, failures and their causes) belong in the service log.
+    for name in ("bot", "ingest", "slack_bolt"):
+        if logging.getLogger(name).getEffectiveLevel() > logging.INFO:
+            logging.getLogger(name).setLevel(logging.INFO)
+    if not settings.slack_bot_token:
+        raise click.UsageError("SLACK_BOT_TOKEN is not set (Slack app → OAuth & Permissions).")
+    socket_mode = bool(settings.slack_app_token)
+    answerer = _make_answerer(settings)
+    try:
+        app = build_app(settings, answerer, socket_mode=socket_mode)
+    except SlackConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if socket_mode:
+        serve_socket_mode(app, settings.slack_app_token or "", host, port)
+    else:
+        serve_http(app, host, port)
+
+
+def _make_answerer(settings):  # type: ignore[no-untyped-def]
+    """The read path, with the bundled corpus ingested first on a fresh data dir."""
+    from bot.answering import Answerer
+    from ingest.pipeline import ensure_ingested
+    from ingest.store import StoreUnavailable
+
+    try:
+        report = ensure_ingested(settings, progress=False)
+        if report is not None:
+            log.info("ingested the corpus on first start: %s", report.to_json())
+    except StoreUnavailable as exc:
+        # The bot still starts: users get a clear message until the store is back.
+        log.error("store unavailable at start: %s", exc)
+    return Answerer.from_settings(settings)
+
+
+@click.command()
+@click.option("--limit", default=50, show_default=True, type=int, help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def feedback(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """List the questions whose answers got 👎, newest first, with the answers."""
+    from bot.slack.feedback import FeedbackStore
+
+    store = FeedbackStore.from_settings(settings_of(ctx))
+    try:
+        down = store.downvoted(limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "downvoted": [
+                        {
+                            "voted_at": datetime.fromtimestamp(v.voted_at).isoformat(
+                                timespec="seconds"
+                            ),
+                            "user": v.user_id,
+                            "channel": v.answer.channel,
+                            "question": v.answer.question,
+                            "answer": v.answer.answer,
+                            "abstained": v.answer.abstained,
+                            "sources": [c.get("file") for c in v.answer.citations],
+                        }
+                        for v in down
+                    ]
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not down:
+        click.echo("No answers have got 👎.")
+        return
+    for vote in down:
+        when = datetime.fromtimestamp(vote.voted_at).strftime("%Y-%m-%d %H:%M")
+        question = vote.answer.question or "(question text not stored)"
+        click.echo(f"👎 {when}  {vote.user_id} in {vote.answer.channel}")
+        click.echo(f"  Q: {question}")
+        for line in vote.answer.answer.splitlines() or [""]:
+            click.echo(f"  A: {line}")
+        files = ", ".join(str(c.get("file")) for c in vote.answer.citations)
+        if files:
+            click.echo(f"  sources: {files}")
+        click.echo("")
+
+
+COMMANDS = [serve, feedback]

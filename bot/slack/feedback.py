@@ -1,0 +1,344 @@
+"""The bot's own database: answers given, 👍/👎 feedback, escalations and seen Slack event ids.
+
+SQLAlchemy Core over `settings.resolved_database_url`: SQLite in the data dir by default, or any
+URL SQLAlchemy speaks (e.g. `postgresql+psycopg://…`), so several bot replicas can share it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+
+from bot.types import Answer
+
+metadata = MetaData()
+
+answers = Table(
+    "hfbot_answers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("channel", String(64), nullable=False, index=True),
+    Column("thread_ts", String(32), nullable=True, index=True),
+    Column("message_ts", String(32), nullable=True),
+    Column("user_id", String(64), nullable=False),
+    # NULL when HFBOT_STORE_QUESTION_TEXT=false: questions may hold personal data.
+    Column("question", Text, nullable=True),
+    Column("answer", Text, nullable=False),
+    Column("abstained", Boolean, nullable=False, default=False),
+    Column("citations", JSON, nullable=False),
+)
+
+votes = Table(
+    "hfbot_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("answer_id", String(32), nullable=False, index=True),
+    Column("user_id", String(64), nullable=False),
+    Column("vote", String(8), nullable=False),  # "up" | "down"
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("answer_id", "user_id", name="uq_hfbot_feedback_answer_user"),
+)
+
+escalations = Table(
+    "hfbot_escalations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("answer_id", String(32), nullable=False, index=True),
+    Column("requested_by", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("channel", String(64), nullable=True),
+    Column("message_ts", String(32), nullable=True),
+    Column("resolved_by", String(64), nullable=True),
+    Column("resolved_at", Float, nullable=True),
+)
+
+seen_events = Table(
+    "hfbot_seen_events",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
+    Column("seen_at", Float, nullable=False, index=True),
+)
+
+# Slack retries an event for about an hour at most; a day of ids is plenty.
+SEEN_EVENT_TTL_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    id: str
+    created_at: float
+    channel: str
+    thread_ts: str | None
+    message_ts: str | None
+    user_id: str
+    question: str | None
+    answer: str
+    abstained: bool
+    citations: list[dict]
+
+
+@dataclass(frozen=True)
+class DownVote:
+    """A 👎 with the answer it was given to."""
+
+    voted_at: float
+    user_id: str
+    answer: StoredAnswer
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: str
+    answer_id: str
+    requested_by: str
+    created_at: float
+    channel: str | None
+    message_ts: str | None
+    resolved_by: str | None
+    resolved_at: float | None
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL; SQLite gets a busy timeout and WAL so threads do not trip on locks."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+class FeedbackStore:
+    """Answers, votes, escalations and seen event ids, in one SQL database."""
+
+    def __init__(self, url: str, *, store_question_text: bool = True) -> None:
+        self.url = url
+        self.store_question_text = store_question_text
+        self.engine = make_engine(url)
+        metadata.create_all(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings) -> FeedbackStore:  # type: ignore[no-untyped-def]
+        return cls(settings.resolved_database_url, store_question_text=settings.store_question_text)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- answers -----------------------------------------------------------------------------
+
+    def record_answer(
+        self,
+        answer: Answer,
+        *,
+        channel: str,
+        user_id: str,
+        thread_ts: str | None = None,
+        message_ts: str | None = None,
+    ) -> str:
+        """Store an answer given in Slack; returns its id (carried by the answer's buttons)."""
+        answer_id = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(answers).values(
+                    id=answer_id,
+                    created_at=time.time(),
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    message_ts=message_ts,
+                    user_id=user_id,
+                    question=answer.question if self.store_question_text else None,
+                    answer=answer.text,
+                    abstained=answer.abstained,
+                    citations=[_citation_json(c) for c in answer.citations],
+                )
+            )
+        return answer_id
+
+    def set_message_ts(self, answer_id: str, message_ts: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(answers).where(answers.c.id == answer_id).values(message_ts=message_ts)
+            )
+
+    def set_thread(self, answer_id: str, thread_ts: str) -> None:
+        """The answer became a thread root (shared from a slash command)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(answers)
+                .where(answers.c.id == answer_id)
+                .values(thread_ts=thread_ts, message_ts=thread_ts)
+            )
+
+    def get_answer(self, answer_id: str) -> StoredAnswer | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(answers).where(answers.c.id == answer_id)).first()
+        return _stored_answer(row) if row else None
+
+    def answered_in_thread(self, channel: str, thread_ts: str) -> bool:
+        """Whether the bot has answered in this thread (so replies there are follow-ups)."""
+        query = (
+            select(answers.c.id)
+            .where(answers.c.channel == channel, answers.c.thread_ts == thread_ts)
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    # ---- votes -------------------------------------------------------------------------------
+
+    def record_vote(self, answer_id: str, user_id: str, vote: str) -> None:
+        """One vote per user and answer; a later click replaces the earlier one."""
+        if vote not in ("up", "down"):
+            raise ValueError(f"unknown vote {vote!r}")
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(votes).where(votes.c.answer_id == answer_id, votes.c.user_id == user_id)
+            )
+            conn.execute(
+                insert(votes).values(
+                    answer_id=answer_id, user_id=user_id, vote=vote, created_at=time.time()
+                )
+            )
+
+    def votes_for(self, answer_id: str) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(votes.c.user_id, votes.c.vote).where(votes.c.answer_id == answer_id)
+            ).all()
+        return {user: vote for user, vote in rows}
+
+    def downvoted(self, limit: int | None = None) -> list[DownVote]:
+        """The 👎 votes, newest first, each with its answer."""
+        query = (
+            select(votes.c.created_at, votes.c.user_id, answers)
+            .join(answers, answers.c.id == votes.c.answer_id)
+            .where(votes.c.vote == "down")
+            .order_by(votes.c.created_at.desc())
+        )
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [DownVote(row[0], row[1], _stored_answer(row[2:])) for row in rows]
+
+    # ---- escalations -------------------------------------------------------------------------
+
+    def open_escalation(self, answer_id: str, requested_by: str) -> str:
+        escalation_id = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(escalations).values(
+                    id=escalation_id,
+                    answer_id=answer_id,
+                    requested_by=requested_by,
+                    created_at=time.time(),
+                )
+            )
+        return escalation_id
+
+    def set_escalation_message(self, escalation_id: str, channel: str, message_ts: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(escalations)
+                .where(escalations.c.id == escalation_id)
+                .values(channel=channel, message_ts=message_ts)
+            )
+
+    def resolve_escalation(self, escalation_id: str, resolved_by: str) -> bool:
+        """Close an escalation; False when it was already closed (or is unknown)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(escalations)
+                .where(escalations.c.id == escalation_id, escalations.c.resolved_at.is_(None))
+                .values(resolved_by=resolved_by, resolved_at=time.time())
+            )
+        return result.rowcount == 1
+
+    def get_escalation(self, escalation_id: str) -> Escalation | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(escalations).where(escalations.c.id == escalation_id)).first()
+        return Escalation(*row) if row else None
+
+    def open_escalations(self) -> list[Escalation]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(escalations)
+                .where(escalations.c.resolved_at.is_(None))
+                .order_by(escalations.c.created_at)
+            ).all()
+        return [Escalation(*row) for row in rows]
+
+    # ---- seen events -------------------------------------------------------------------------
+
+    def first_sighting(self, event_id: str) -> bool:
+        """Record an event id; False when it was seen before (a re-delivery)."""
+        now = time.time()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(seen_events).values(event_id=event_id, seen_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def forget_events_before(self, cutoff: float) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(delete(seen_events).where(seen_events.c.seen_at < cutoff)).rowcount
+
+
+def _citation_json(citation) -> dict:  # type: ignore[no-untyped-def]
+    data = citation.to_json()
+    data["date_approximate"] = bool(getattr(citation, "date_approximate", False))
+    return data
+
+
+def _stored_answer(row: Sequence) -> StoredAnswer:
+    citations = row[9]
+    if isinstance(citations, str):  # some drivers hand JSON back as text
+        citations = json.loads(citations)
+    return StoredAnswer(
+        id=row[0],
+        created_at=row[1],
+        channel=row[2],
+        thread_ts=row[3],
+        message_ts=row[4],
+        user_id=row[5],
+        question=row[6],
+        answer=row[7],
+        abstained=bool(row[8]),
+        citations=list(citations or []),
+    )

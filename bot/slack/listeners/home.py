@@ -1,0 +1,122 @@
+"""The App Home tab: what the partnership is (from the corpus, with sources), example questions,
+and the documents the bot knows with their dates. Built once per corpus version."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+
+from bot.slack.blocks import format_date, section, sections, source_line
+from bot.slack.mrkdwn import escape, from_markdown, link
+
+if TYPE_CHECKING:
+    from slack_bolt import Ack, App
+
+    from bot.slack.deps import BotDeps
+
+log = logging.getLogger(__name__)
+
+ONBOARDING_QUESTION = "Hva er Helsefellesskap Vest-Viken, og hvordan er det organisert?"
+EXAMPLE_QUESTIONS = (
+    "Hvilke kommuner er med i helsefellesskapet?",
+    "Hvem leder partnerskapsmøtet?",
+    "Hva gjør de faglige samarbeidsutvalgene?",
+    "Hva er de prioriterte pasientgruppene?",
+)
+HOME_BLOCK_LIMIT = 100  # a Home tab view holds at most 100 blocks
+STORE_DOWN_HOME = (
+    "Dokumentlageret er ikke tilgjengelig akkurat nå, så jeg kan ikke vise oversikten. "
+    "Prøv igjen om litt."
+)
+
+
+class HomeView:
+    """The Home tab's blocks, cached per corpus version (the answer costs a retrieval)."""
+
+    def __init__(self, deps: BotDeps) -> None:
+        self.deps = deps
+        self._cache: dict[str, list[dict]] = {}
+        self._lock = threading.Lock()
+
+    def blocks(self) -> list[dict]:
+        version = self.deps.corpus_version()
+        with self._lock:
+            cached = self._cache.get(version)
+            if cached is None:
+                cached = self._build()
+                self._cache = {version: cached}  # older versions are never shown again
+            return cached
+
+    def _build(self) -> list[dict]:
+        deps = self.deps
+        out: list[dict] = [
+            {"type": "header", "text": {"type": "plain_text", "text": "Velkommen til hfbot"}},
+            section(
+                "Jeg svarer på spørsmål om *Helsefellesskap Vest-Viken* – samarbeidet mellom "
+                "Vestre Viken HF og kommunene – ut fra dokumentene under, og viser alltid "
+                "kildene. Nevn meg i en kanal, send meg en melding her, eller bruk `/hfbot`."
+            ),
+            {"type": "divider"},
+        ]
+        answer = deps.answerer.answer(ONBOARDING_QUESTION, ())
+        out += sections("*Hva er Helsefellesskap Vest-Viken?*\n" + from_markdown(answer.text))
+        sources = answer.citations or answer.closest
+        if sources:
+            out += sections("*Kilder*\n" + "\n".join(source_line(c) for c in sources))
+        out.append({"type": "divider"})
+        out += sections(
+            "*Eksempler på spørsmål*\n" + "\n".join(f"• {escape(q)}" for q in EXAMPLE_QUESTIONS)
+        )
+        out.append({"type": "divider"})
+        out += sections("*Dokumentene jeg kjenner*\n" + document_lines(deps.documents()))
+        return out[:HOME_BLOCK_LIMIT]
+
+
+def document_lines(documents: dict) -> str:
+    """One line per live document, newest first: title — date — file."""
+    if not documents:
+        return "_Ingen dokumenter er lagt inn ennå._"
+    docs = sorted(
+        documents.values(),
+        key=lambda d: d.meta.effective_date.isoformat() if d.meta.effective_date else "",
+        reverse=True,
+    )
+    lines = []
+    for doc in docs:
+        meta = doc.meta
+        when = format_date(meta.date.isoformat() if meta.date else "", meta.date_approximate)
+        if meta.updated:
+            when += f", oppdatert {format_date(meta.updated.isoformat(), False)}"
+        title = link(meta.url, meta.title) if meta.url else escape(meta.title or meta.file)
+        lines.append(f"• {title} — {when} — `{escape(meta.file)}`")
+    return "\n".join(lines)
+
+
+def register(app: App, deps: BotDeps) -> None:
+    view = HomeView(deps)
+
+    def ack_home(ack: Ack) -> None:
+        ack()
+
+    def publish_home(event: dict, client: WebClient) -> None:
+        # ignore the app_home_opened event for anything but the Home tab
+        if event.get("tab") != "home":
+            return
+        try:
+            blocks = view.blocks()
+        except Exception as exc:
+            from ingest.store import StoreUnavailable
+
+            if isinstance(exc, StoreUnavailable):
+                log.error("Home tab: store unavailable: %s", exc)
+            else:
+                log.exception("Home tab could not be built")
+            blocks = [section(STORE_DOWN_HOME)]
+        client.views_publish(
+            user_id=event["user"], view={"type": "home", "blocks": blocks[:HOME_BLOCK_LIMIT]}
+        )
+
+    app.event("app_home_opened")(ack=ack_home, lazy=[publish_home])
