@@ -271,7 +271,11 @@ def chunk_document(
             after_gap = True
             continue
         unit.tokens = max(1, count(text[unit.start : unit.end]) - specials)
-        if unit.is_heading or not sections or after_gap:
+        # A chunk stays on one page, so its page number is the whole truth.
+        new_page = bool(sections) and doc.page_at(unit.start) != doc.page_at(sections[-1][-1].start)
+        if new_page:
+            gaps.append(unit.start)
+        if unit.is_heading or not sections or after_gap or new_page:
             sections.append([unit])
         else:
             sections[-1].append(unit)
@@ -326,7 +330,7 @@ def chunk_document(
             and piece.whole_section
             and (siblings or preamble)
             and prev.tokens + piece.tokens <= limit
-            and not any(prev.end <= g < piece.start for g in gaps)
+            and not any(prev.end <= g <= piece.start for g in gaps)
         ):
             packed[-1] = _Piece(
                 prev.start,

@@ -306,7 +306,10 @@ def _drop_running_headers(
     """Drop lines printed at the top or bottom of most pages (titles, 'Side 3 av 9')."""
 
     def key(line: str) -> str:
-        return re.sub(r"\d+", "#", line.strip().lower())
+        # Page numbers differ from page to page ("Side 3 av 9"); other text must repeat as is.
+        plain = line.strip().lower()
+        numbered = re.sub(r"\d+", "#", plain)
+        return numbered if len(numbered) <= 20 else plain
 
     counts: Counter[str] = Counter()
     for _, lines in page_lines:

@@ -1,0 +1,85 @@
+"""Fixtures for the ingest tests: document files made on the spot, and one-call ingests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from hfbot.settings import Settings, load_settings
+from ingest.pipeline import IngestReport, run_ingest
+from ingest.store import Store
+from tests.fakes import FakeEmbedder
+
+
+def make_pdf(path: Path, pages: Sequence[str], password: str | None = None) -> Path:
+    """A PDF with a real text layer, one string per page (Latin-1 text: æøå are fine)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    if password is None:
+        pdf.output(str(path))
+        return path
+    from pypdf import PdfReader, PdfWriter
+
+    plain = path.with_suffix(".plain.pdf")
+    pdf.output(str(plain))
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt(user_password=password, algorithm="AES-128")
+    writer.write(path)
+    plain.unlink()
+    return path
+
+
+def make_docx(path: Path, parts: Sequence[tuple[str, str]]) -> Path:
+    """A DOCX from (style, text) pairs: style 'h1', 'h2', 'bullet' or 'p'."""
+    import docx
+
+    document = docx.Document()
+    for style, text in parts:
+        if style.startswith("h"):
+            document.add_heading(text, level=int(style[1:]))
+        elif style == "bullet":
+            document.add_paragraph(text, style="List Bullet")
+        else:
+            document.add_paragraph(text)
+    document.save(str(path))
+    return path
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    yield Store.open(settings)
+
+
+@pytest.fixture
+def ingest(settings: Settings, fake_embedder: FakeEmbedder) -> Callable[..., IngestReport]:
+    """Run an ingest of a folder with the fake embedder (and a fresh store handle)."""
+
+    def run(folder: Path | None = None, **kwargs: object) -> IngestReport:
+        kwargs.setdefault("embedder", fake_embedder)
+        return run_ingest(settings, [folder] if folder else None, **kwargs)  # type: ignore[arg-type]
+
+    return run
+
+
+@pytest.fixture
+def server_settings(
+    chroma_server: tuple[str, int], isolated_env: Path, request: pytest.FixtureRequest
+) -> Settings:
+    """Settings pointing at the shared Chroma server, with a collection of this test's own."""
+    host, port = chroma_server
+    name = "t" + str(abs(hash(request.node.nodeid)) % 10**10)
+    return load_settings(CHROMA_HOST=host, CHROMA_PORT=port, HFBOT_COLLECTION=name)
+
+
+def live_texts(store: Store) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for chunk in store.live_chunks():
+        out.setdefault(chunk.doc.doc_id, []).append(chunk.text)
+    return out
