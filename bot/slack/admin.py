@@ -54,6 +54,7 @@ def report_text(report: object) -> str:
     parts = [
         f"{_count(getattr(report, 'added', 0))} lagt til",
         f"{_count(getattr(report, 'updated', 0))} oppdatert",
+        f"{_count(getattr(report, 'metadata_updated', 0))} med ny metadata",
         f"{_count(getattr(report, 'removed', 0))} fjernet",
         f"{_count(getattr(report, 'unchanged', 0))} uendret",
         f"{_count(getattr(report, 'skipped', 0))} hoppet over",

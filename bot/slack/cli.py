@@ -47,14 +47,16 @@ def _make_answerer(settings):  # type: ignore[no-untyped-def]
     from ingest.pipeline import ensure_ingested
     from ingest.store import StoreUnavailable
 
+    answerer = Answerer.from_settings(settings)
     try:
-        report = ensure_ingested(settings, progress=False)
+        report = ensure_ingested(settings, store=answerer.store, embedder=answerer.embedder)
         if report is not None:
-            log.info("ingested the corpus on first start: %s", report.to_json())
+            log.info("ingested the corpus on first start: %s", report.summary())
+        answerer.warm_up()  # load the model and lexical index before the first question
     except StoreUnavailable as exc:
         # The bot still starts: users get a clear message until the store is back.
         log.error("store unavailable at start: %s", exc)
-    return Answerer.from_settings(settings)
+    return answerer
 
 
 @click.command()

@@ -67,6 +67,14 @@ def make_http_server(  # type: ignore[no-untyped-def]
     )
 
 
+def stop_http_server(server) -> None:  # type: ignore[no-untyped-def]
+    """Stop a server running in another thread: close its sockets from inside its own loop."""
+    from waitress import wasyncore
+
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    server.task_dispatcher.shutdown(timeout=5)
+
+
 def serve_http(app: App, host: str, port: int) -> None:
     server = make_http_server(slack_wsgi_app(app), host, port)
     log.warning("hfbot serving Slack requests on http://%s:%s%s", host, port, EVENTS_PATH)

@@ -20,7 +20,7 @@ import pytest
 
 from bot.slack.app import build_app
 from bot.slack.feedback import FeedbackStore
-from bot.slack.server import make_http_server, slack_wsgi_app
+from bot.slack.server import make_http_server, slack_wsgi_app, stop_http_server
 from hfbot.settings import Settings, load_settings
 from tests.slack.doubles import ScriptedAnswerer
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlackAPI
@@ -237,7 +237,7 @@ def start_bot(
     thread.start()
 
     def stop() -> None:
-        server.close()
+        stop_http_server(server)
         thread.join(timeout=5)
         feedback.close()
 
@@ -251,9 +251,27 @@ def answerer() -> ScriptedAnswerer:
 
 
 @pytest.fixture
-def bot(
-    slack_settings: Settings, fake_api: FakeSlackAPI, answerer: ScriptedAnswerer
-) -> Iterator[Bot]:
-    running, stop = start_bot(slack_settings, fake_api, answerer)
-    yield running
-    stop()
+def make_bot(
+    slack_settings: Settings, fake_api: FakeSlackAPI, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Bot]]:
+    """Start a bot with extra environment settings and build arguments; stopped after the test."""
+    stops: list[Callable[[], None]] = []
+
+    def make(env: dict | None = None, answerer=None, **build_kwargs) -> Bot:
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        settings = load_settings() if env else slack_settings
+        running, stop = start_bot(
+            settings, fake_api, answerer or ScriptedAnswerer(), **build_kwargs
+        )
+        stops.append(stop)
+        return running
+
+    yield make
+    for stop in stops:
+        stop()
+
+
+@pytest.fixture
+def bot(make_bot: Callable[..., Bot], answerer: ScriptedAnswerer) -> Bot:
+    return make_bot(answerer=answerer)
