@@ -25,6 +25,7 @@ RESOLVE = "hfbot_resolve"
 POST_IN_CHANNEL = "hfbot_post_in_channel"
 
 WORKING_TEXT = "Leter i dokumentene…"
+_CLOSEST_MARKERS = ("\nNærmeste dokumenter:", "\nClosest documents:")
 
 
 @dataclass
@@ -123,7 +124,7 @@ def answer_messages(
     post_in_channel: bool = False,
 ) -> list[Message]:
     """An answer as one or more messages: answer text, sources, then the buttons (last message)."""
-    blocks = sections(from_markdown(answer.text) or "_(tomt svar)_")
+    blocks = sections(from_markdown(answer_body(answer)) or "_(tomt svar)_")
     sources = answer.citations or answer.closest
     if sources:
         heading = "*Kilder*" if answer.citations else "*Nærmeste dokumenter*"
@@ -140,9 +141,20 @@ def answer_messages(
     return paginate(blocks, fallback(answer_text_with_sources(answer)))
 
 
+def answer_body(answer: Answer) -> str:
+    """The answer text without the plain list of closest documents an abstention ends with:
+    the message shows them as linked sources instead."""
+    if answer.abstained and answer.closest:
+        for marker in _CLOSEST_MARKERS:
+            head, found, _ = answer.text.partition(marker)
+            if found:
+                return head.rstrip()
+    return answer.text
+
+
 def answer_text_with_sources(answer: Answer) -> str:
     """The plain-text form of an answer, for notifications and screen readers."""
-    lines = [answer.text.strip()]
+    lines = [answer_body(answer).strip()]
     sources = answer.citations or answer.closest
     if sources:
         lines.append("Kilder:" if answer.citations else "Nærmeste dokumenter:")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
-from bot.slack.blocks import format_date, section, sections, source_line
+from bot.slack.blocks import answer_body, context, format_date, section, sections, source_line
 from bot.slack.mrkdwn import escape, from_markdown, link
 
 if TYPE_CHECKING:
@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ONBOARDING_QUESTION = "Hva er Helsefellesskap Vest-Viken, og hvordan er det organisert?"
+# The Home tab's introduction: each heading answered from the corpus, shown when it is answered.
+ONBOARDING = (
+    ("Hva er Helsefellesskap Vest-Viken?", "Hva er Helsefellesskap Vest-Viken?"),
+    ("Hvem er med?", "Hvem deltar i helsefellesskapet?"),
+    ("Hvordan er det organisert?", "Hvordan er helsefellesskapet organisert?"),
+)
 EXAMPLE_QUESTIONS = (
     "Hvilke kommuner er med i helsefellesskapet?",
     "Hvem leder partnerskapsmøtet?",
@@ -61,11 +66,13 @@ class HomeView:
             ),
             {"type": "divider"},
         ]
-        answer = deps.answerer.answer(ONBOARDING_QUESTION, ())
-        out += sections("*Hva er Helsefellesskap Vest-Viken?*\n" + from_markdown(answer.text))
-        sources = answer.citations or answer.closest
-        if sources:
-            out += sections("*Kilder*\n" + "\n".join(source_line(c) for c in sources))
+        answers = [(heading, deps.answerer.answer(q, ())) for heading, q in ONBOARDING]
+        answered = [(h, a) for h, a in answers if not a.abstained] or answers[:1]
+        for heading, answer in answered:
+            out += sections(f"*{escape(heading)}*\n" + from_markdown(answer_body(answer)))
+            sources = answer.citations or answer.closest
+            if sources:
+                out.append(context("\n".join(source_line(c) for c in sources)))
         out.append({"type": "divider"})
         out += sections(
             "*Eksempler på spørsmål*\n" + "\n".join(f"• {escape(q)}" for q in EXAMPLE_QUESTIONS)
