@@ -1,0 +1,104 @@
+"""Ingest benchmark: full pipeline throughput next to the bare encoder, and a no-change re-run.
+
+    .venv/bin/python bench/ingest.py [--copies 10]
+
+1. Full pipeline (load, clean, chunk, embed, write to the embedded Chroma store) over the
+   bundled corpus plus altered copies of it, in chunks/s.
+2. Plain `SentenceTransformer.encode` of exactly the same chunk texts, in the same process.
+   The ratio pipeline/encoder should be >= 0.85.
+3. An all-unchanged re-ingest of the bundled corpus, in-process and as `hfbot ingest`
+   (target < 1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from hfbot.settings import BUNDLED_CORPUS, load_settings  # noqa: E402
+from ingest.embedder import make_embedder  # noqa: E402
+from ingest.pipeline import run_ingest  # noqa: E402
+from ingest.store import Store  # noqa: E402
+
+
+def _make_corpus(root: Path, copies: int) -> Path:
+    corpus = root / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, corpus)
+    for n in range(1, copies):
+        sub = corpus / f"kopi-{n:02d}"
+        sub.mkdir()
+        for path in BUNDLED_CORPUS.glob("*.txt"):
+            text = path.read_text(encoding="utf-8")
+            # A different last line: a different document to the pipeline, same work.
+            (sub / path.name).write_text(f"{text}\n\nKopi nummer {n}.\n", encoding="utf-8")
+    return corpus
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=10, help="copies of the bundled corpus")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="hfbot-bench-") as tmp:
+        root = Path(tmp)
+        corpus = _make_corpus(root, args.copies)
+        settings = load_settings(HFBOT_DATA_DIR=str(root / "data"), HFBOT_CORPUS_DIR=str(corpus))
+        embedder = make_embedder(settings)
+        model = embedder.model
+        model.encode(["oppvarming"] * 64, batch_size=embedder.batch_size)  # warm-up
+
+        started = time.perf_counter()
+        report = run_ingest(settings, [corpus], embedder=embedder)
+        pipeline_s = time.perf_counter() - started
+        assert not report.failed, report.failed
+
+        texts = [c.indexed_text for c in Store.open(settings).live_chunks()]
+        started = time.perf_counter()
+        model.encode(
+            texts,
+            batch_size=embedder.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        encode_s = time.perf_counter() - started
+
+        pipeline_rate = report.chunks / pipeline_s
+        encode_rate = len(texts) / encode_s
+        print(f"documents: {report.added}, chunks: {report.chunks} (texts encoded: {len(texts)})")
+        print(f"pipeline:  {pipeline_s:7.2f} s  {pipeline_rate:6.1f} chunks/s")
+        print(f"encode():  {encode_s:7.2f} s  {encode_rate:6.1f} chunks/s")
+        print(f"ratio pipeline/encode: {pipeline_rate / encode_rate:.2f}  (target >= 0.85)")
+
+        # All-unchanged re-ingest of the bundled corpus, as a user runs it.
+        bundled = load_settings(
+            HFBOT_DATA_DIR=str(root / "bundled"), HFBOT_CORPUS_DIR=str(BUNDLED_CORPUS)
+        )
+        run_ingest(bundled, embedder=embedder)
+        started = time.perf_counter()
+        again = run_ingest(bundled)
+        in_process = time.perf_counter() - started
+        assert again.unchanged == 5 and not again.changed
+        hfbot = Path(sys.executable).parent / "hfbot"
+        env = {**os.environ, "HFBOT_DATA_DIR": str(root / "bundled")}
+        env.pop("HFBOT_CORPUS_DIR", None)
+        started = time.perf_counter()
+        subprocess.run([str(hfbot), "ingest", "--json"], env=env, check=True, capture_output=True)
+        cli_s = time.perf_counter() - started
+        print(
+            f"unchanged re-ingest of the bundled corpus: {in_process:.3f} s in-process, "
+            f"{cli_s:.2f} s as `hfbot ingest` (process start included; target < 1 s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
