@@ -95,32 +95,40 @@ def _candidates(word: str) -> set[str]:
 
 
 @lru_cache(maxsize=50_000)
+def _ranked(word: str) -> tuple[str, ...]:
+    """Convincing repairs of `word`, most likely first (lower case; empty when none)."""
+    if len(word) > 40:
+        return ()
+    scored: dict[str, float] = {}
+    floor = _freq(word) * _MIN_RATIO
+    for cand in _candidates(word):
+        f = _freq(cand)
+        if f >= _MIN_FREQ and f > floor:
+            scored[cand.lower()] = f
+    if not scored and _freq(word) < 1e-7 and len(word) >= 7:
+        # Compounds are rarely in the word list: judge them by their parts.
+        floor = _compound_freq(word) * _MIN_RATIO
+        for cand in _candidates(word):
+            f = _compound_freq(cand)
+            if f > floor:
+                scored[cand.lower()] = f
+    return tuple(sorted(scored, key=lambda c: -scored[c]))
+
+
+def _cased(word: str, repaired: str) -> str:
+    if word.isupper() and len(word) > 1:
+        return repaired.upper()
+    if word[:1].isupper():
+        return repaired[:1].upper() + repaired[1:]
+    return repaired
+
+
 def repair_word(word: str) -> str:
     """The undamaged spelling of `word`, or `word` itself when no repair is convincing."""
     if word == "&":
         return "å"
-    if len(word) > 40:
-        return word
-    own = _freq(word)
-    best, best_f = word, own * _MIN_RATIO
-    for cand in _candidates(word):
-        f = _freq(cand)
-        if f >= _MIN_FREQ and f > best_f:
-            best, best_f = cand, f
-    if best == word and own < 1e-7 and len(word) >= 7:
-        # Compounds are rarely in the word list: judge them by their parts.
-        best_f = _compound_freq(word) * _MIN_RATIO
-        for cand in _candidates(word):
-            f = _compound_freq(cand)
-            if f > best_f:
-                best, best_f = cand, f
-    if best == word:
-        return word
-    if word.isupper() and len(word) > 1:
-        return best.upper()
-    if word[:1].isupper():
-        return best[:1].upper() + best[1:]
-    return best
+    ranked = _ranked(word)
+    return _cased(word, ranked[0]) if ranked else word
 
 
 def looks_damaged(text: str) -> bool:
@@ -144,5 +152,39 @@ def repair_text(text: str) -> str:
 
 
 def repair_for(document_text: str) -> Callable[[str], str] | None:
-    """A repair function for a damaged document's passages, None for a clean document."""
-    return repair_text if looks_damaged(document_text) else None
+    """A repair function for a damaged document's passages, None for a clean document.
+
+    Where a word has several convincing repairs, the document itself decides: 'Partnerskapsmate'
+    could be '-måte' or '-møte', and the same report also says 'Partnerskapsmøtet'.
+    """
+    if not looks_damaged(document_text):
+        return None
+    words = {m.group(0) for m in _WORD.finditer(document_text)} - {"&"}
+    # Which words the document holds (sound, or repaired without doubt), and from where.
+    evidence: dict[str, set[str]] = {}
+    for word in words:
+        ranked = _ranked(word)
+        if not ranked and _freq(word) > 1e-6:
+            evidence.setdefault(word.lower(), set()).add(word)
+        elif len(ranked) == 1:
+            evidence.setdefault(ranked[0], set()).add(word)
+
+    def supported(cand: str, source: str) -> bool:
+        return any(
+            (held == cand or (held.startswith(cand) and len(held) - len(cand) <= 3))
+            and sources - {source}
+            for held, sources in evidence.items()
+        )
+
+    chosen: dict[str, str] = {}
+    for word in words:
+        ranked = _ranked(word)
+        if len(ranked) > 1:
+            backed = [cand for cand in ranked if supported(cand, word)]
+            if backed and backed[0] != ranked[0]:
+                chosen[word] = _cased(word, backed[0])
+
+    def repair(text: str) -> str:
+        return _WORD.sub(lambda m: chosen.get(m.group(0)) or repair_word(m.group(0)), text)
+
+    return repair
