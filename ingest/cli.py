@@ -37,6 +37,12 @@ def ingest(
     except (IngestBusy, StoreUnavailable) as exc:
         _fail(str(exc), as_json)
         return
+    except Exception as exc:
+        # The store going away mid-run: one clear line; the next run finishes the job.
+        if not type(exc).__module__.startswith(("chromadb", "httpx", "httpcore")):
+            raise
+        _fail(f"the store failed during the ingest ({exc}); run it again when it is back", as_json)
+        return
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:

@@ -330,3 +330,27 @@ def test_incremental_ingest_against_a_chroma_server(
     assert "Tillegg om 2025." in " ".join(texts["001_b62b5ad0e7f9da97.txt"])
     assert store.count() == sum(d.chunk_count for d in store.documents().values())
     assert _run(server_settings, corpus_copy, fake_embedder, dry_run=True).changed is False
+
+    manifest = corpus_copy / "MANIFEST.yaml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("date: 2021-12-31", "date: 2021-11-30"),
+        encoding="utf-8",
+    )
+    calls = fake_embedder.calls
+    report = _run(server_settings, corpus_copy, fake_embedder)
+    assert report.metadata_updated == 1 and fake_embedder.calls == calls
+    assert store.documents()["002_8cd09686609c0757.txt"].meta.date == date(2021, 11, 30)
+
+
+def test_cli_says_so_when_the_chroma_server_is_down(
+    monkeypatch: pytest.MonkeyPatch, corpus_copy: Path
+) -> None:
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", str(free_port()))
+
+    result = CliRunner().invoke(cli, ["ingest", str(corpus_copy), "--json"])
+
+    assert result.exit_code == 1
+    assert "Chroma server 127.0.0.1" in json.loads(result.output)["error"]
