@@ -204,7 +204,7 @@ class Answerer:
     def _llm_sources(self, query: str, hits: list[Hit]) -> list[Source]:
         """Numbered sources for the LLM: the top chunks, each quoted by its best passage."""
         top = hits[:LLM_SOURCES]
-        scored, _ = score_units(query, top, self.retriever.index())
+        scored = score_units(query, top, self.retriever.index())
         best_quote: dict[str, str] = {}
         for s in scored:
             best_quote.setdefault(s.hit.chunk.chunk_id, s.unit.text)

@@ -12,14 +12,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.norwegian import analyze, content_terms
+from bot.norwegian import analyze, question_terms
 from bot.passages import Unit, heading_lines, search_units, split_units
 from bot.retrieval import Hit, LexicalIndex, asks_about_now
 from bot.types import Citation
 
 MAX_ANSWER_CHARS = 600
 MAX_UNITS = 4
-CHUNKS_READ = 5  # only the best few chunks are read for answer units
+CHUNKS_READ = 6  # only the best few chunks are read for answer units
+FOCUS_WEIGHT = 1.5
+SIBLING_SHARE = 0.8  # an item this close to the best one brings the whole list along
 
 _NUMBER = re.compile(r"\b\d+(?:[ ,.]\d{3})*(?:[.,]\d+)?\b")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
@@ -71,6 +73,8 @@ class ScoredUnit:
     hit: Hit
     score: float
     coverage: float  # share of the question's weighted terms found in the unit or its context
+    chunk_support: float = 0.0  # the same share for the unit's whole chunk
+    focus_found: bool = True  # whether the question's first term (its focus) is in the chunk
 
 
 @dataclass
@@ -80,34 +84,40 @@ class Composition:
     text: str
     citations: list[Citation]
     support: float  # evidence strength in [0, 1], for the abstention decision
+    chunk_support: float = 0.0
+    focus_found: bool = True
     best: ScoredUnit | None = None
     chosen: list[ScoredUnit] = field(default_factory=list)
 
 
-def _weights(terms: Sequence[str], index: LexicalIndex) -> dict[str, float]:
-    return {t: index.idf(t) for t in terms}
+def _credit(alternatives: frozenset[str], terms: set[str]) -> float:
+    """How well a set of terms answers for one question term (1 exact, 0.6 compound part)."""
+    best = 0.0
+    for term in alternatives:
+        if term in terms:
+            return 1.0
+        # Norwegian compounds: "helsesamarbeid" inside "kommunehelsesamarbeid" is half a match.
+        if len(term) >= 5 and any(len(u) >= 5 and (term in u or u in term) for u in terms):
+            best = 0.6
+    return best
 
 
-def _term_credit(term: str, unit_terms: set[str]) -> float:
-    if term in unit_terms:
-        return 1.0
-    # Norwegian compounds: "helsesamarbeid" inside "kommunehelsesamarbeid" is half a match.
-    if len(term) >= 5 and any(len(u) >= 5 and (term in u or u in term) for u in unit_terms):
-        return 0.6
-    return 0.0
+@dataclass(frozen=True)
+class ChunkView:
+    """A chunk split into units and analysed once per corpus version."""
 
+    units: list[Unit]
+    analysed: list[set[str]]  # per unit: terms of its repaired (search) text
+    heading_terms: set[str]
+    document_terms: set[str]  # title and dates of the document
+    all_terms: set[str]
 
-def score_units(
-    question: str, hits: Sequence[Hit], index: LexicalIndex
-) -> tuple[list[ScoredUnit], dict[str, float]]:
-    """Every unit of the best chunks, scored against the question."""
-    terms = content_terms(question)
-    weights = _weights(terms, index)
-    total = sum(weights.values()) or 1.0
-    cues = QuestionCues.of(question)
-    scored: list[ScoredUnit] = []
-    for rank, hit in enumerate(hits[:CHUNKS_READ]):
+    @classmethod
+    def of(cls, hit: Hit, index: LexicalIndex) -> ChunkView:
         chunk = hit.chunk
+        cached = index.cache.get(chunk.chunk_id)
+        if cached is not None:
+            return cached
         headings = heading_lines(chunk.heading)
         units = split_units(chunk.text, headings)
         # Match on the repaired words (OCR), quote the faithful ones.
@@ -115,37 +125,65 @@ def score_units(
         doc = chunk.doc
         years = " ".join(str(d.year) for d in (doc.date, doc.updated) if d)
         document_terms = set(analyze(f"{doc.title} {years}"))
-        chunk_heading = set(analyze(chunk.heading))
-        recency = index.recency(index.live.get(doc.doc_id))
+        heading_terms = set(analyze(chunk.heading))
+        all_terms = set().union(*analysed, heading_terms, document_terms)
+        view = cls(units, analysed, heading_terms, document_terms, all_terms)
+        index.cache[chunk.chunk_id] = view
+        return view
+
+
+def score_units(question: str, hits: Sequence[Hit], index: LexicalIndex) -> list[ScoredUnit]:
+    """Every unit of the best chunks, scored against the question."""
+    groups = question_terms(question)
+    weights = [index.idf(term) for term, _ in groups]
+    if weights:
+        weights[0] *= FOCUS_WEIGHT  # the first term is what the question asks about
+    total = sum(weights) or 1.0
+    cues = QuestionCues.of(question)
+    scored: list[ScoredUnit] = []
+    for rank, hit in enumerate(hits[:CHUNKS_READ]):
+        view = ChunkView.of(hit, index)
+        units, analysed = view.units, view.analysed
+        recency = index.recency(index.live.get(hit.chunk.doc.doc_id))
+        pairs = zip(weights, groups, strict=True)
+        chunk_support = sum(w * _credit(alts, view.all_terms) for w, (_, alts) in pairs) / total
+        focus_found = bool(groups) and _credit(groups[0][1], view.all_terms) > 0
         for unit in units:
             own = analysed[unit.position]
             # Where the unit sits says what it is about: its list item, its headings, the
             # sentence before it, its document's title and dates; each counts for less.
             layers = [
                 (0.6, analysed[unit.parent] if unit.parent is not None else set()),
-                (0.5, set(analyze(unit.heading)) | chunk_heading),
+                (0.5, _heading_terms(unit, view)),
                 (0.4, _previous_sentence(units, analysed, unit)),
-                (0.4, document_terms),
+                (0.4, view.document_terms),
             ]
             coverage = 0.0
-            for term, weight in weights.items():
-                credit = _term_credit(term, own)
+            for weight, (_, alternatives) in zip(weights, groups, strict=True):
+                credit = _credit(alternatives, own)
                 for layer_weight, layer in layers:
                     if credit >= layer_weight:
                         break
-                    credit = max(credit, layer_weight * _term_credit(term, layer))
+                    credit = max(credit, layer_weight * _credit(alternatives, layer))
                 coverage += weight * credit
             coverage /= total
             score = coverage + _cue_bonus(unit, cues)
+            if cues.definition and unit.kind == "heading" and groups:
+                # "Hva er X?" is best answered by the section titled X.
+                score += 0.2 * _credit(groups[0][1], own)
             score += 0.12 / (1 + rank)
             score += (0.25 if cues.now else 0.03) * recency
             if len(unit.text) < 12 and unit.kind != "item":
                 score -= 0.15  # bare headings like "Nivå 1" answer nothing alone
             if len(unit.text) > 350:
                 score -= 0.1
-            scored.append(ScoredUnit(unit, rank, hit, score, coverage))
+            scored.append(ScoredUnit(unit, rank, hit, score, coverage, chunk_support, focus_found))
     scored.sort(key=lambda s: -s.score)
-    return scored, weights
+    return scored
+
+
+def _heading_terms(unit: Unit, view: ChunkView) -> set[str]:
+    return set(analyze(unit.heading)) | view.heading_terms if unit.heading else view.heading_terms
 
 
 def _previous_sentence(units: list[Unit], analysed: list[set[str]], unit: Unit) -> set[str]:
@@ -181,7 +219,7 @@ def _same(a: str, b: str) -> bool:
 
 def compose(question: str, hits: Sequence[Hit], index: LexicalIndex) -> Composition:
     """Pick and quote the units that answer the question, each marked with its source [n]."""
-    scored, _ = score_units(question, hits, index)
+    scored = score_units(question, hits, index)
     if not scored:
         return Composition(text="", citations=[], support=0.0)
     cues = QuestionCues.of(question)
@@ -214,25 +252,33 @@ def _older_document(candidate: ScoredUnit, best: ScoredUnit, index: LexicalIndex
 def _with_list_members(
     chosen: list[ScoredUnit], scored: list[ScoredUnit], cues: QuestionCues, used: int
 ) -> list[ScoredUnit]:
-    """A chosen list intro brings its items along, so lists stay lists."""
+    """Lists stay lists: a chosen list intro brings its items, a chosen item its close siblings."""
     if not chosen:
         return chosen
     lead = chosen[0]
-    members = [
-        s
-        for s in scored
-        if s.hit is lead.hit and s.unit.parent == lead.unit.position and s not in chosen
-    ]
-    wants_members = (
-        lead.unit.is_list_intro
-        or lead.unit.kind == "heading"
-        or (cues.which and lead.unit.kind != "item")
-    )
-    if not wants_members:
-        return chosen
-    members.sort(key=lambda s: s.unit.position)
+    same_chunk = [s for s in scored if s.hit is lead.hit]
+    children = [s for s in same_chunk if s.unit.parent == lead.unit.position]
+    if lead.unit.kind == "heading":
+        # A chosen heading brings its section: the units under it in this chunk.
+        members = [
+            s
+            for s in same_chunk
+            if s.unit.position > lead.unit.position
+            and lead.unit.text in s.unit.heading.split(" > ")
+        ]
+    elif children:
+        members = children
+    elif lead.unit.kind == "item" and lead.unit.parent is not None:
+        siblings = [s for s in same_chunk if s.unit.parent == lead.unit.parent and s is not lead]
+        # The whole list when the question asks for one, or when several items answer alike.
+        close = [s for s in siblings if s.score >= SIBLING_SHARE * lead.score]
+        members = siblings if cues.which or cues.who or close else []
+    else:
+        members = []
     out = list(chosen)
-    for member in members:
+    for member in sorted(members, key=lambda s: s.unit.position):
+        if member in out:
+            continue
         if used + len(member.unit.text) > MAX_ANSWER_CHARS:
             break
         out.append(member)
@@ -284,6 +330,8 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Compos
         text="\n".join(lines),
         citations=citations,
         support=best.coverage,
+        chunk_support=best.chunk_support,
+        focus_found=best.focus_found,
         best=best,
         chosen=chosen,
     )

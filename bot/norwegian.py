@@ -21,97 +21,22 @@ _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e"})
 
 # Question words and fillers beyond the Snowball lists: they say what kind of answer is wanted,
-# not what it is about (the cues are read separately, see `question_cues`).
-_EXTRA_STOPWORDS = {
-    # bokmål
-    "hvilket",
-    "hvilke",
-    "hvilken",
-    "hvor",
-    "mye",
-    "mange",
-    "finnes",
-    "fins",
-    "gjelder",
-    "egentlig",
-    "ca",
-    "cirka",
-    "bl",
-    "a",
-    "osv",
-    "mv",
-    "mm",
-    "f",
-    "eks",
-    "pr",
-    "per",
-    "blant",
-    "annet",
-    "hverandre",
-    "får",
-    "fikk",
-    "dere",
-    "oss",
-    "vår",
-    "våre",
-    "vårt",
-    "sin",
-    "sine",
-    "sitt",
-    "hos",
-    "hele",
-    "jeg",
-    "nå",
-    "idag",
-    "fortsatt",
-    "fremdeles",
-    "gjør",
-    "gjøre",
-    "gjorde",
-    "blitt",
-    "ble",
-    "bli",
-    "blir",
-    "hvem",
-    "hva",
-    "hvorfor",
-    "når",
-    "tror",
-    "vet",
-    "vite",
-    "fortell",
-    "forklar",
-    # nynorsk
-    "kva",
-    "kven",
-    "kor",
-    "korleis",
-    "kvifor",
-    "kvar",
-    "kvarandre",
-    "mykje",
-    "ikkje",
-    "eg",
-    "dykk",
-    "me",
-    "vi",
-    "no",
-    "framleis",
-    "blei",
-    "vart",
-    "fekk",
-    "noko",
-    "nokon",
-    # English fillers that survive the English list
-    "tell",
-    "please",
-    "explain",
-    "know",
-    "current",
-    "currently",
-    "today",
-    "still",
-}
+# not what it is about (compose reads those cues from the raw question).
+_EXTRA_STOPWORD_TEXT = """
+    hvilket hvilke hvilken hvor mye mange finnes fins gjelder egentlig ca cirka bl a osv mv mm
+    f eks pr per blant annet hverandre får fikk dere oss vår våre vårt sin sine sitt hos hele
+    jeg nå idag fortsatt fremdeles gjør gjøre gjorde blitt ble bli blir hvem hva hvorfor når
+    tror vet vite fortell forklar
+    kva kven kor korleis kvifor kvar kvarandre mykje ikkje eg dykk me vi no framleis blei vart
+    fekk noko nokon
+    heter het kalles kaller betyr handler står menes ligger
+    what who whom whose when where which why how were does do did done many much part today
+    now would can could about also been being has have had should shall may might me my you
+    your we our us they them their he she his her its there here than then so some any all
+    more most get got called mean means stand stands tell please explain know current
+    currently still
+"""
+_EXTRA_STOPWORDS = set(_EXTRA_STOPWORD_TEXT.split())
 
 STOPWORDS: frozenset[str] = frozenset(
     set(STOPWORDS_NORWEGIAN) | set(STOPWORDS_EN) | _EXTRA_STOPWORDS
@@ -196,6 +121,13 @@ NYNORSK_TO_BOKMAL: dict[str, str] = {
     "psykisk": "psykisk",
     "røyst": "stemme",
     "avtalen": "avtale",
+    "administrerande": "administrerende",
+    "gjeldande": "gjeldende",
+    "møtest": "møtes",
+    "møtast": "møtes",
+    "kostar": "koster",
+    "pengar": "penger",
+    "vart": "ble",
 }
 
 # English domain words and phrases → the Norwegian terms the documents use. A general glossary
@@ -321,6 +253,25 @@ ABBREVIATIONS: dict[str, str] = {
     "hf": "helseforetak",
 }
 
+# Words a question uses for what documents say with other words: "Hvem sitter i utvalget?" is
+# answered by its "Sammensetning"; "Når startet X?" by "Oppstart 2021". Question word → the
+# document words that answer it (each still needs the rest of the question to match).
+QUESTION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "sitter": ("sammensetning", "sammensatt", "medlem", "medlemmer", "representant", "består"),
+    "sitte": ("sammensetning", "sammensatt", "medlem", "medlemmer", "representant", "består"),
+    "startet": ("oppstart", "etablert", "etablering", "igangsatt", "begynte"),
+    "begynte": ("oppstart", "etablert", "etablering", "igangsatt", "startet"),
+    "penger": ("midler", "millioner", "kroner", "tilskudd", "innvilget", "bevilget"),
+    "tall": ("data", "styringsdata", "statistikk", "tallgrunnlag"),
+    "statistikk": ("data", "styringsdata", "tall"),
+    "ofte": ("ganger", "årlig", "månedlig", "ukentlig", "møtes"),
+    "holdt": ("gjennomført", "arrangert", "avholdt"),
+    "arrangert": ("gjennomført", "holdt", "avholdt"),
+    "ledet": ("leder", "leiar", "nestleder"),
+    "hovedtemaet": ("tema", "hovedtema"),
+    "tema": ("hovedtema", "temaet"),
+}
+
 _stemmer_lock = threading.Lock()
 _stemmer = Stemmer.Stemmer("norwegian")
 _PHRASES = sorted({**ENGLISH_TO_NORWEGIAN, **ABBREVIATIONS}.items(), key=lambda kv: -len(kv[0]))
@@ -386,3 +337,27 @@ def content_terms(text: str) -> list[str]:
     for term in analyze(text):
         seen.setdefault(term, None)
     return list(seen)
+
+
+def question_terms(question: str) -> list[tuple[str, frozenset[str]]]:
+    """The question's search terms, each with the document terms that would answer for it."""
+    groups: list[tuple[str, frozenset[str]]] = []
+    seen: set[str] = set()
+    for word in words(expand_phrases(question)):
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        term = stem(word)
+        if term in seen:
+            continue
+        seen.add(term)
+        alternatives = {term} | {t for w in QUESTION_SYNONYMS.get(word, ()) for t in analyze(w)}
+        groups.append((term, frozenset(alternatives)))
+    return groups
+
+
+def query_terms(question: str) -> tuple[list[str], list[str]]:
+    """BM25 queries: the question's own terms, and the alternatives that may answer for them."""
+    groups = question_terms(question)
+    own = [term for term, _ in groups]
+    extra = sorted({t for _, alts in groups for t in alts} - set(own))
+    return own, extra

@@ -6,6 +6,7 @@ be found by a question about FACT ung and shown with its parent line.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,19 +153,42 @@ def heading_lines(heading_path: str) -> list[str]:
 
 
 def search_units(text: str, search_text: str, headings: Sequence[str] = ()) -> list[str]:
-    """For each unit of `text`, the same unit in the repaired `search_text` (or itself).
+    """For each unit of `text`, the same stretch of the repaired `search_text` (or itself).
 
-    Ingest repairs OCR damage ("mgter" → "møter") in the search text only; matching a question
-    against the repaired words while quoting the faithful ones needs the two aligned. They are
-    when both split into the same units (the search text may lead with the heading).
+    Ingest repairs OCR damage ("mgter" → "møter") in the search text only, and may lead it with
+    the heading. Matching a question against the repaired words while quoting the faithful ones
+    needs the two aligned: a character alignment of the two texts maps each unit across.
     """
-    units = split_units(text, headings)
-    plain = [u.text for u in units]
+    plain = [u.text for u in split_units(text, headings)]
     if not search_text or search_text == text:
         return plain
-    repaired = [u.text for u in split_units(search_text, headings)]
-    for skip in range(0, 3):
-        candidate = repaired[skip:]
-        if len(candidate) == len(plain):
-            return candidate
-    return plain
+    # Word-level alignment: repairs replace words, so words are the natural unit (and fast).
+    faithful, repaired = clean(text).split(" "), clean(search_text).split(" ")
+    opcodes = difflib.SequenceMatcher(None, faithful, repaired, autojunk=False).get_opcodes()
+
+    def across(pos: int) -> int:
+        for _tag, i1, i2, j1, j2 in opcodes:
+            if i1 <= pos < i2 or (pos == i2 == len(faithful)):
+                return j1 + round((pos - i1) * (j2 - j1) / max(1, i2 - i1))
+        return len(repaired)
+
+    out: list[str] = []
+    cursor = 0
+    for unit in plain:
+        words = unit.split(" ")
+        start = _find_run(faithful, words, cursor)
+        if start < 0:
+            out.append(unit)
+            continue
+        cursor = start + len(words)
+        out.append(" ".join(repaired[across(start) : across(cursor)]) or unit)
+    return out
+
+
+def _find_run(haystack: list[str], needle: list[str], start: int) -> int:
+    """Index of the first run of `needle` in `haystack` at or after `start`, else -1."""
+    n = len(needle)
+    for i in range(start, len(haystack) - n + 1):
+        if haystack[i : i + n] == needle:
+            return i
+    return -1

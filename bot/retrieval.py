@@ -14,21 +14,28 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import bm25s
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from bot.norwegian import analyze
+from bot.norwegian import analyze, query_terms
 from ingest.store import Store, StoredChunk, StoredDocument
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
-RRF_K = 60  # the usual reciprocal-rank-fusion constant: ranks beyond ~60 barely count
-DENSE_WEIGHT = 0.8  # the English MiniLM model is weaker on Norwegian than the stemmed BM25
+# Reciprocal rank fusion, weighted: the English MiniLM model is weak on Norwegian, so its ranks
+# count for half of BM25's, unless the question's words are mostly unknown to the corpus (an
+# English question, say), when the dense ranker is all there is to go by. A small k keeps a clear
+# BM25 winner on top instead of flattening the first dozen ranks together.
+RRF_K = 10
 LEXICAL_WEIGHT = 1.0
+DENSE_WEIGHT = 0.5
+DENSE_WEIGHT_UNKNOWN_WORDS = 1.0
 CANDIDATES = 20  # how deep each ranker is read before fusing
+ALTERNATIVE_WEIGHT = 0.5
 
 # "nå", "i dag", "current" …: the question asks about the present state, so newer documents win.
 _NOW_CUES = re.compile(
@@ -67,6 +74,8 @@ class LexicalIndex:
     doc_freq: dict[str, int] = field(default_factory=dict)
     newest: date | None = None
     oldest: date | None = None
+    # Per-chunk analysis for answer composition, filled on first use (bot.compose.ChunkView).
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -93,14 +102,22 @@ class LexicalIndex:
             oldest=min(dates) if dates else None,
         )
 
-    def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """(chunk position, BM25 score) of the best k chunks with any matching term."""
+    def search(
+        self, terms: Sequence[str], k: int, alternatives: Sequence[str] = ()
+    ) -> list[tuple[int, float]]:
+        """(chunk position, BM25 score) of the best k chunks with any matching term.
+
+        Alternatives (words that may answer for a question word) count for half.
+        """
         if self.bm25 is None:
             return []
         known = [t for t in dict.fromkeys(terms) if t in self.vocabulary]
-        if not known:
+        extra = [t for t in dict.fromkeys(alternatives) if t in self.vocabulary]
+        if not known and not extra:
             return []
-        scores = self.bm25.get_scores(known)
+        scores = self.bm25.get_scores(known) if known else np.zeros(len(self.chunks))
+        if extra:
+            scores = scores + ALTERNATIVE_WEIGHT * self.bm25.get_scores(extra)
         if len(scores) <= k:
             order = np.argsort(-scores)
         else:
@@ -182,8 +199,10 @@ class Retriever:
         index = self.index()
         if not index.chunks:
             return []
-        terms = analyze(query)
-        lexical = index.search(terms, CANDIDATES)
+        terms, alternatives = query_terms(query)
+        lexical = index.search(terms, CANDIDATES, alternatives)
+        known = sum(t in index.vocabulary for t in terms)
+        dense_weight = DENSE_WEIGHT if known * 2 >= len(terms) else DENSE_WEIGHT_UNKNOWN_WORDS
         vector = self.embedder.embed_query(query)
         dense = self.store.query(vector, CANDIDATES, live=index.live)
         wants_now = asks_about_now(query) if now is None else now
@@ -197,10 +216,10 @@ class Retriever:
         for rank, chunk in enumerate(dense, start=1):
             hit = hits.setdefault(chunk.chunk_id, Hit(chunk=chunk, score=0.0))
             hit.dense_rank, hit.dense_score = rank, chunk.score
-            hit.score += DENSE_WEIGHT / (RRF_K + rank)
+            hit.score += dense_weight / (RRF_K + rank)
         # Documents contradict each other across years: a mild pull towards the newest always,
         # a strong one when the question asks about the present.
-        weight = 0.012 if wants_now else 0.002
+        weight = 0.03 if wants_now else 0.005
         for hit in hits.values():
             hit.score += weight * index.recency(index.live.get(hit.chunk.doc.doc_id))
         return sorted(hits.values(), key=lambda h: -h.score)[:k]
