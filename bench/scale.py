@@ -89,7 +89,7 @@ class RecordingEmbedder:
         self.vectors: dict[str, Any] = {}
         self.computed = 0
         self.reused = 0
-        if reuse and cache_file.exists():
+        if cache_file.exists():  # kept either way: save() merges into it
             data = np.load(cache_file)
             self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
 
