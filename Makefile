@@ -39,3 +39,11 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/slack.py
+
+.PHONY: bench-scale doctor
+# Not part of `bench`: about an hour with the real model (`--embedder fake` for a quick run).
+bench-scale: install
+	$(BIN)/python bench/scale.py --sizes 1000,10000,50000 --server
+
+doctor: install
+	$(BIN)/hfbot doctor
