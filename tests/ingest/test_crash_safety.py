@@ -101,6 +101,30 @@ def _assert_one_whole_version_each(store: Store) -> None:
 def test_killed_ingest_leaves_one_version_and_the_next_run_finishes(
     method: str, nth: int, tmp_path: Path, isolated_env: Path
 ) -> None:
+    _kill_and_finish(method, nth, tmp_path, {})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("method", "nth"), [("write_chunks", 1), ("publish", 2), ("sweep", 1)])
+def test_killed_ingest_against_a_chroma_server(
+    method: str,
+    nth: int,
+    tmp_path: Path,
+    chroma_server: tuple[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, port = chroma_server
+    env = {
+        "CHROMA_HOST": host,
+        "CHROMA_PORT": str(port),
+        "HFBOT_COLLECTION": f"crash_{method}_{nth}",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    _kill_and_finish(method, nth, tmp_path, env)
+
+
+def _kill_and_finish(method: str, nth: int, tmp_path: Path, env: dict[str, str]) -> None:
     folder = tmp_path / "corpus"
     _version_one(folder)
     settings = load_settings()
@@ -110,7 +134,7 @@ def test_killed_ingest_leaves_one_version_and_the_next_run_finishes(
     proc = subprocess.run(
         [sys.executable, "-c", KILLER, method, str(nth), str(folder)],
         cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        env={**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -133,3 +157,57 @@ def test_killed_ingest_leaves_one_version_and_the_next_run_finishes(
     assert store.pending() == []
     assert store.count() == sum(d.chunk_count for d in docs.values())  # nothing stray
     assert run_ingest(settings, [folder], embedder=FakeEmbedder()).changed is False
+
+
+# Ingests slowly (a pause per embedded batch) so another process can find it running.
+SLOW_INGEST = textwrap.dedent(
+    """
+    import sys, time
+    from hfbot.settings import load_settings
+    from ingest.pipeline import run_ingest
+    from tests.fakes import FakeEmbedder
+
+    class Slow(FakeEmbedder):
+        def embed_documents(self, texts, show_progress=False):
+            print("embedding", flush=True)
+            time.sleep(3)
+            return super().embed_documents(texts)
+
+    report = run_ingest(load_settings(), [sys.argv[1]], embedder=Slow())
+    print("added", report.added, flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_second_ingest_process_gives_up_with_a_clear_message(
+    tmp_path: Path, isolated_env: Path, corpus_copy: Path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    first = subprocess.Popen(
+        [sys.executable, "-c", SLOW_INGEST, str(corpus_copy)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().strip() == "embedding"  # it holds the lock now
+        second = subprocess.run(
+            [sys.executable, "-m", "hfbot.cli", "ingest", str(corpus_copy), "--json"],
+            cwd=REPO_ROOT,
+            env={**env, "HFBOT_INGEST_LOCK_TIMEOUT": "0.5"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert "another ingest is running" in second.stdout
+        assert first.stdout.readline().strip() == "added 5"
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.wait(30)
+    store = Store.open(load_settings())
+    assert len(store.documents()) == 5 and store.pending() == []
