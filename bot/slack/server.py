@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.slack.socket_mode import SocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,14 @@ def serve_http(app: App, host: str, port: int) -> None:
         server.close()
 
 
-def start_socket_mode(app: App, app_token: str) -> SocketModeHandler:
-    """Connect over Socket Mode; apps.connections.open goes through the app's WebClient."""
-    handler = SocketModeHandler(app, app_token=app_token, web_client=app.client)
+def start_socket_mode(app: App, app_token: str, ping_interval: float = 5) -> SocketModeHandler:
+    """Connect over Socket Mode; apps.connections.open goes through the app's WebClient.
+
+    `ping_interval` bounds how long a silently dropped connection goes unnoticed.
+    """
+    handler = SocketModeHandler(
+        app, app_token=app_token, web_client=app.client, ping_interval=ping_interval
+    )
     handler.connect()
     return handler
 
