@@ -51,6 +51,7 @@ class _Unit:
     is_heading: bool = False
     tokens: int = 0
     bullet_indent: int = -1  # >=0 when the unit is a bullet item
+    is_link: bool = False  # a bare URL line
 
 
 @dataclass
@@ -94,8 +95,6 @@ def _looks_like_title(text: str) -> bool:
         return False
     if re.search(r"\w: \w", stripped):  # "... representanter: Snorre Birk" is prose
         return False
-    if words[-1].lower() in _TRAILING_WORDS:  # "... samarbeidsutvalg i" runs on
-        return False
     return stripped[:1].isupper() or stripped[:1].isdigit()
 
 
@@ -119,12 +118,16 @@ def _mark_plain_headings(text: str, lines: list[_Line]) -> None:
         )
         if not starts_block or nxt.heading_level:
             continue
+        same_block = "\n\n" not in text[line.end : nxt.start + 1]
+        last_word = (_WORD.findall(line.text) or [""])[-1].lower()
+        if same_block and nxt.indent < 0 and last_word in _TRAILING_WORDS:
+            continue  # "... samarbeidsutvalg i" runs on into the next line
         # The body must follow at once: a bullet or a sentence, not another short line.
         if nxt.indent >= 0 or _is_prose(nxt.text):
             line.heading_level = (level + 1) if has_markdown else 1
 
 
-def _units(lines: list[_Line]) -> list[_Unit]:
+def _units(text: str, lines: list[_Line]) -> list[_Unit]:
     path: list[tuple[int, str]] = []
     units: list[_Unit] = []
     for line in lines:
@@ -146,18 +149,41 @@ def _units(lines: list[_Line]) -> list[_Unit]:
         ):
             prev.end = line.end
             continue
-        units.append(_Unit(line.start, line.end, current, bullet_indent=line.indent))
+        # Plain lines of one paragraph (no blank line between) stay together: a converter's
+        # line breaks are not sentence ends.
+        if (
+            prev is not None
+            and not prev.is_heading
+            and prev.path == current
+            and prev.bullet_indent < 0
+            and line.indent < 0
+            and not prev.is_link
+            and not _URL_LINE.fullmatch(line.text.strip())
+            and "\n\n" not in text[prev.end : line.start + 1]
+        ):
+            prev.end = line.end
+            continue
+        unit = _Unit(line.start, line.end, current, bullet_indent=line.indent)
+        unit.is_link = bool(_URL_LINE.fullmatch(line.text.strip()))
+        units.append(unit)
     return units
 
 
-def _split_long(text: str, start: int, end: int, limit: int, count: TokenCounter) -> list[tuple]:
-    """Spans of one over-long unit, cut at line ends, else sentence ends, else between words."""
+def _split_long(
+    text: str, start: int, end: int, limit: int, count: TokenCounter, lines_first: bool
+) -> list[tuple]:
+    """Spans of one over-long unit, cut at line or sentence ends, else between words.
+
+    A list item with sub-items is cut between its lines first; a paragraph between its
+    sentences first (its line breaks may fall mid-sentence).
+    """
+    first, second = ("\n", None) if lines_first else (None, "\n")
     segments: list[tuple[int, int]] = []
-    for ls, le in _cut(text, start, end, "\n"):
+    for ls, le in _cut(text, start, end, first):
         if count(text[ls:le]) <= limit:
             segments.append((ls, le))
             continue
-        for ss, se in _cut(text, ls, le, None):
+        for ss, se in _cut(text, ls, le, second):
             if count(text[ss:se]) <= limit:
                 segments.append((ss, se))
             else:
@@ -265,8 +291,8 @@ def chunk_document(
     sections: list[list[_Unit]] = []
     gaps: list[int] = []
     after_gap = False
-    for unit in _units(lines):
-        if _URL_LINE.fullmatch(text[unit.start : unit.end].strip()):
+    for unit in _units(text, lines):
+        if unit.is_link:
             gaps.append(unit.start)
             after_gap = True
             continue
@@ -283,6 +309,7 @@ def chunk_document(
 
     pieces: list[_Piece] = []
     limit = target - heading_room
+    hard_limit = max_tokens - heading_room - specials
     for section in sections:
         path = section[0].path
         total = sum(u.tokens for u in section)
@@ -294,23 +321,30 @@ def chunk_document(
         current: list[_Unit] = []
         for unit in section:
             if unit.tokens > limit:
-                # Headings just before the long unit open its first part.
+                # Headings and lead-ins just before the long unit open its first part.
                 lead = []
-                while current and current[-1].is_heading:
+                while current and _leads_in(text, current[-1]):
                     lead.insert(0, current.pop())
                 if current:
                     pieces.append(_pack(current, path))
                 current = []
-                spans = _split_long(text, unit.start, unit.end, limit, count)
+                spans = _split_long(
+                    text, unit.start, unit.end, limit, count, lines_first=unit.bullet_indent >= 0
+                )
                 if lead:
                     spans[0] = (lead[0].start, spans[0][1])
                 for s, e in spans:
                     pieces.append(_Piece(s, e, path, count(text[s:e]) - specials, False))
                 continue
             held = sum(u.tokens for u in current)
-            if current and (held + unit.tokens > limit or held >= goal):
-                # A heading never ends a chunk: it belongs with what follows it.
-                carry = [current.pop()] if current[-1].is_heading else []
+            in_list = bool(current) and current[-1].bullet_indent >= 0 and unit.bullet_indent >= 0
+            # A list may use the model's whole input rather than be cut in two.
+            cap = hard_limit if in_list else limit
+            if current and (held + unit.tokens > cap or (held >= goal and not in_list)):
+                # A heading or a lead-in ("... består av:") never ends a chunk.
+                carry = []
+                while current and _leads_in(text, current[-1]):
+                    carry.insert(0, current.pop())
                 if current:
                     pieces.append(_pack(current, path))
                 current = carry
@@ -323,7 +357,8 @@ def chunk_document(
     for piece in pieces:
         prev = packed[-1] if packed else None
         siblings = bool(prev and prev.path and piece.path and prev.path[0] == piece.path[0])
-        preamble = bool(prev and not prev.path)  # lines before the first heading
+        # A stray line before the first heading ("VESTRE VIKEN") joins what follows.
+        preamble = bool(prev and not prev.path and prev.tokens <= 12)
         if (
             prev is not None
             and prev.whole_section
@@ -371,6 +406,11 @@ def chunk_document(
                 )
             )
     return chunks
+
+
+def _leads_in(text: str, unit: _Unit) -> bool:
+    """A heading, or a line that announces what follows ("Deltagere:", "... består av:")."""
+    return unit.is_heading or text[unit.start : unit.end].rstrip().endswith(":")
 
 
 def _pack(units: list[_Unit], path: tuple[str, ...]) -> _Piece:
