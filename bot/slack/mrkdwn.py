@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 
 SECTION_LIMIT = 3000  # characters in one Block Kit section's text
 
-_MD_LINK = re.compile(r"\[([^\]\n]{1,300})\]\((https?://[^\s)]+(?:\([^\s)]*\)[^\s)]*)*)\)")
+_MD_LINK = re.compile(r"\[([^\]\n]{1,300})\]\((https?://[^\s()]+(?:\([^\s()]*\)[^\s()]*)*)\)")
 _MD_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _BULLET = re.compile(r"^(\s*)[-*] (?=\S)", re.MULTILINE)
 _HEADING = re.compile(r"^#{1,6} +(.+)$", re.MULTILINE)

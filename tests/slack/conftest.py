@@ -7,16 +7,20 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
 import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bot.slack.app import build_app
 from bot.slack.feedback import FeedbackStore
@@ -31,6 +35,8 @@ ADMIN = "UADMIN"
 ESCALATION_CHANNEL = "CSEKR"
 
 _ids = itertools.count(1)
+# The storage tests also run on PostgreSQL when CI provides one (.ci/run sets this).
+POSTGRES_URL = os.environ.get("HFBOT_TEST_DATABASE_URL", "")
 
 
 def sign(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> str:
@@ -275,3 +281,19 @@ def make_bot(
 @pytest.fixture
 def bot(make_bot: Callable[..., Bot], answerer: ScriptedAnswerer) -> Bot:
     return make_bot(answerer=answerer)
+
+
+@contextmanager
+def postgres_schema(server_url: str) -> Iterator[str]:
+    """A database URL on a schema of its own, so runs never see each other's rows."""
+    schema = f"hfbot_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in server_url else "?"
+    try:
+        yield f"{server_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from bot.slack import blocks
 from hfbot.cli import cli
-from tests.slack.conftest import ESCALATION_CHANNEL, Bot
+from tests.slack.conftest import ESCALATION_CHANNEL, POSTGRES_URL, Bot, postgres_schema
 from tests.slack.fake_slack import action_ids, block_texts
 
 pytestmark = pytest.mark.slow
@@ -117,3 +117,26 @@ def test_no_escalation_button_without_a_secretariat_channel(
     bot = make_bot(env={"HFBOT_ESCALATION_CHANNEL": ""})
     _, post = _answer(bot, "Hva er partnerskapsmøtet?")
     assert blocks.ESCALATE not in action_ids(post["blocks"])
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="HFBOT_TEST_DATABASE_URL not set")
+def test_bot_on_postgresql_dedupes_and_stores_votes(make_bot: Callable[..., Bot]) -> None:
+    with postgres_schema(POSTGRES_URL) as url:
+        bot = make_bot(env={"HFBOT_DATABASE_URL": url})
+        event = {
+            "type": "app_mention",
+            "user": "UASKER",
+            "text": "<@UBOT> Hei?",
+            "ts": bot.api.next_ts(),
+            "channel": "CGEN",
+        }
+        bot.event(event, event_id="EvPG")
+        bot.event(event, event_id="EvPG", retry=1)
+        post = bot.api.wait_for("chat.postMessage")[0].params
+        answer_id = post["blocks"][-1]["elements"][0]["value"]
+        bot.click(blocks.VOTE_DOWN, answer_id)
+        bot.api.wait_for("chat.postEphemeral")
+        assert [v.answer.question for v in bot.feedback.downvoted()] == ["Hei?"]
+        assert len(bot.api.calls_to("chat.postMessage")) == 1
+        bot.feedback.close()
