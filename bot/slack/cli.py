@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
-    from bot.slack.app import SlackConfigError, build_app
+    from bot.slack.app import SlackConfigError, api_base_url, build_app
     from bot.slack.server import serve_http, serve_socket_mode
 
     settings = settings_of(ctx)
@@ -30,6 +30,15 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     if not settings.slack_bot_token:
         raise click.UsageError("SLACK_BOT_TOKEN is not set (Slack app → OAuth & Permissions).")
     socket_mode = bool(settings.slack_app_token)
+    if not socket_mode and not settings.slack_signing_secret:
+        raise click.UsageError(
+            "Set SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET for HTTP mode "
+            "(Slack app → Basic Information)."
+        )
+    try:
+        api_base_url(settings)
+    except SlackConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
     answerer = _make_answerer(settings)
     try:
         app = build_app(settings, answerer, socket_mode=socket_mode)

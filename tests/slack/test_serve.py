@@ -1,0 +1,84 @@
+"""`hfbot serve` as a container runs it: a subprocess, the real model, the bundled corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hfbot.cli import cli
+from tests.conftest import free_port
+from tests.slack.conftest import BOT_TOKEN, SIGNING_SECRET, Bot
+from tests.slack.fake_slack import FakeSlackAPI, block_texts
+
+
+def test_serve_refuses_to_start_without_a_way_to_verify_slack(monkeypatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert "SLACK_SIGNING_SECRET" in result.output
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2 and "SLACK_BOT_TOKEN" in result.output
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", "https://slack.example.org/")
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2 and "/api/" in result.output
+
+
+@pytest.mark.slow
+def test_hfbot_serve_answers_a_signed_mention(
+    fake_api: FakeSlackAPI, isolated_env: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_api.api_url,
+        "HFBOT_DATA_DIR": str(isolated_env),
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    hfbot = Path(sys.executable).parent / "hfbot"
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [str(hfbot), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 240  # first start ingests the bundled corpus
+        while True:
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                    assert json.loads(response.read()) == {"status": "ok"}
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "hfbot serve did not come up"
+                time.sleep(0.5)
+        bot = Bot(url, fake_api, None, None, None)  # type: ignore[arg-type]
+        event = bot.mention("Hvor mange kommuner er med i helsefellesskapet nå?")
+        assert bot.extra["last_reply"].status == 200
+        (post,) = fake_api.wait_for("chat.postMessage", timeout=60)
+        assert post.params["thread_ts"] == event["ts"]
+        text = block_texts(post.params["blocks"])
+        assert "21" in text and "[1]" in text
+        assert (isolated_env / "hfbot.sqlite3").exists()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
