@@ -59,6 +59,7 @@ class IngestReport:
     metadata_updated: int = 0
     skipped: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     chunks: int = 0  # chunks embedded and written by this run
     seconds: float = 0.0
     dry_run: bool = False
@@ -83,6 +84,7 @@ class IngestReport:
             "metadata_updated": self.metadata_updated,
             "skipped": list(self.skipped),
             "failed": [dict(f) for f in self.failed],
+            "warnings": list(self.warnings),
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
             "dry_run": self.dry_run,
@@ -104,6 +106,8 @@ class IngestReport:
             lines.append(f"  skipped  {file} (not a supported document type)")
         for failure in self.failed:
             lines.append(f"  FAILED   {failure['file']}: {failure['error']}")
+        for warning in self.warnings:
+            lines.append(f"  warning  {warning}")
         return "\n".join(lines)
 
 
@@ -201,12 +205,14 @@ def _discover(roots: list[Path], report: IngestReport) -> dict[str, _Source]:
     base = _doc_base(roots)
     sources: dict[str, _Source] = {}
     manifests: dict[Path, dict[str, ManifestEntry]] = {}
+    manifest_folders: list[Path] = []
     for root in roots:
         for path in sorted(root.rglob("*")):
             rel_parts = path.relative_to(root).parts
             if any(part.startswith(".") for part in rel_parts) or not path.is_file():
                 continue  # hidden files and folders (.git, .DS_Store) are not documents
             if path.name == MANIFEST_NAME:
+                manifest_folders.append(path.parent)
                 continue
             doc_id = path.relative_to(base).as_posix()
             if not is_supported(path) or path.name.startswith("~$"):
@@ -214,6 +220,13 @@ def _discover(roots: list[Path], report: IngestReport) -> dict[str, _Source]:
                     report.skipped.append(doc_id)
                 continue
             sources[doc_id] = _Source(doc_id, path, _manifest_entry(path, root, manifests))
+    # A misspelt file name in the manifest would silently leave a document without its title.
+    for folder in manifest_folders:
+        entries = manifests.get(folder) or read_manifest(folder)
+        for name in entries:
+            if not (folder / name).is_file():
+                where = (folder / MANIFEST_NAME).relative_to(base).as_posix()
+                report.warnings.append(f"{where}: no file {name!r} for its entry")
     return sources
 
 

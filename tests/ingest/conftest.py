@@ -36,8 +36,10 @@ def make_pdf(path: Path, pages: Sequence[str], password: str | None = None) -> P
     return path
 
 
-def make_docx(path: Path, parts: Sequence[tuple[str, str]]) -> Path:
-    """A DOCX from (style, text) pairs: style 'h1', 'h2', 'bullet' or 'p'."""
+def make_docx(
+    path: Path, parts: Sequence[tuple[str, str]], table: Sequence[Sequence[str]] = ()
+) -> Path:
+    """A DOCX from (style, text) pairs (style 'h1', 'h2', 'bullet' or 'p'), then a table."""
     import docx
 
     document = docx.Document()
@@ -48,6 +50,11 @@ def make_docx(path: Path, parts: Sequence[tuple[str, str]]) -> Path:
             document.add_paragraph(text, style="List Bullet")
         else:
             document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
     document.save(str(path))
     return path
 

@@ -70,6 +70,7 @@ def test_docx_headings_become_the_chunk_heading(
             ("bullet", "Barn og unge"),
             ("bullet", "Skrøpelige eldre"),
         ],
+        table=[("Kommune", "Innbyggere"), ("Gol", "4 600"), ("Hemsedal", "2 500")],
     )
 
     report = ingest(folder)
@@ -80,6 +81,7 @@ def test_docx_headings_become_the_chunk_heading(
     assert listed[0].heading == "Handlingsplan 2025 > Prioriterte grupper"
     assert "- Barn og unge\n- Skrøpelige eldre" in listed[0].text
     assert store.documents()["plan.docx"].meta.title == "Handlingsplan 2025"
+    assert any("- Hemsedal | 2 500" in c.text for c in chunks)  # table rows are kept
 
 
 def test_html_keeps_main_text_and_drops_navigation(

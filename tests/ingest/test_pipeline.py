@@ -170,6 +170,22 @@ def test_file_without_manifest_entry_takes_title_and_date_from_its_text(
     assert undated.date is not None and undated.date_approximate
 
 
+def test_manifest_entry_without_a_file_is_a_warning(
+    corpus_copy: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    manifest = corpus_copy / "MANIFEST.yaml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8") + "- file: referat-2025.txt\n  title: Referat\n",
+        encoding="utf-8",
+    )
+
+    report = _run(settings, corpus_copy, fake_embedder)
+
+    assert report.exit_code == 0 and report.added == 5
+    assert report.warnings == ["MANIFEST.yaml: no file 'referat-2025.txt' for its entry"]
+    assert "referat-2025.txt" in report.summary()
+
+
 def test_broken_manifest_changes_nothing_and_says_where(
     corpus_copy: Path, settings: Settings, fake_embedder: FakeEmbedder, store: Store
 ) -> None:
