@@ -11,6 +11,10 @@ from bot.retrieval import Hit
 # Calibrated on unanswerable probes (parking, weather, elections, football, salaries …) and on
 # answerable questions in bokmål, nynorsk and English: see tests/answer/test_quality.py.
 MIN_SUPPORT = 0.5
+# Besides the question's focus (its first term, which must be found), the passage's chunk must
+# hold a fair share of the rest: "lønnen til direktøren" is not answered by a chunk on "lønn til
+# samhandlingsleder".
+MIN_REST_SUPPORT = 0.25
 CLOSEST = 3
 
 

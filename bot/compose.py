@@ -75,6 +75,7 @@ class ScoredUnit:
     coverage: float  # share of the question's weighted terms found in the unit or its context
     chunk_support: float = 0.0  # the same share for the unit's whole chunk
     focus_found: bool = True  # whether the question's first term (its focus) is in the chunk
+    rest_support: float = 1.0  # share of the other terms' weight found in the chunk
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Composition:
     support: float  # evidence strength in [0, 1], for the abstention decision
     chunk_support: float = 0.0
     focus_found: bool = True
+    rest_support: float = 1.0
     best: ScoredUnit | None = None
     chosen: list[ScoredUnit] = field(default_factory=list)
 
@@ -102,12 +104,34 @@ def _credit(alternatives: frozenset[str], terms: set[str]) -> float:
     return best
 
 
+class _GroupMatcher:
+    """`_credit` for one question term against any subset of one chunk's terms, fast."""
+
+    __slots__ = ("exact", "partial")
+
+    def __init__(self, alternatives: frozenset[str], vocabulary: set[str]) -> None:
+        self.exact = alternatives
+        self.partial = {
+            u
+            for u in vocabulary
+            if len(u) >= 5
+            and u not in alternatives
+            and any(len(t) >= 5 and (t in u or u in t) for t in alternatives)
+        }
+
+    def credit(self, terms: set[str]) -> float:
+        if not self.exact.isdisjoint(terms):
+            return 1.0
+        return 0.6 if self.partial and not self.partial.isdisjoint(terms) else 0.0
+
+
 @dataclass(frozen=True)
 class ChunkView:
     """A chunk split into units and analysed once per corpus version."""
 
     units: list[Unit]
     analysed: list[set[str]]  # per unit: terms of its repaired (search) text
+    unit_headings: list[set[str]]  # per unit: terms of its in-chunk heading path
     heading_terms: set[str]
     document_terms: set[str]  # title and dates of the document
     all_terms: set[str]
@@ -126,8 +150,9 @@ class ChunkView:
         years = " ".join(str(d.year) for d in (doc.date, doc.updated) if d)
         document_terms = set(analyze(f"{doc.title} {years}"))
         heading_terms = set(analyze(chunk.heading))
-        all_terms = set().union(*analysed, heading_terms, document_terms)
-        view = cls(units, analysed, heading_terms, document_terms, all_terms)
+        unit_headings = [set(analyze(u.heading)) | heading_terms for u in units]
+        all_terms = set().union(*analysed, *unit_headings, heading_terms, document_terms)
+        view = cls(units, analysed, unit_headings, heading_terms, document_terms, all_terms)
         index.cache[chunk.chunk_id] = view
         return view
 
@@ -144,46 +169,51 @@ def score_units(question: str, hits: Sequence[Hit], index: LexicalIndex) -> list
     for rank, hit in enumerate(hits[:CHUNKS_READ]):
         view = ChunkView.of(hit, index)
         units, analysed = view.units, view.analysed
+        matchers = [_GroupMatcher(alts, view.all_terms) for _, alts in groups]
+        weighted = list(zip(weights, matchers, strict=True))
         recency = index.recency(index.live.get(hit.chunk.doc.doc_id))
-        pairs = zip(weights, groups, strict=True)
-        chunk_support = sum(w * _credit(alts, view.all_terms) for w, (_, alts) in pairs) / total
-        focus_found = bool(groups) and _credit(groups[0][1], view.all_terms) > 0
+        chunk_credits = [w * m.credit(view.all_terms) for w, m in weighted]
+        chunk_support = sum(chunk_credits) / total
+        focus_found = bool(matchers) and matchers[0].credit(view.all_terms) > 0
+        rest_weight = sum(weights[1:])
+        rest_support = sum(chunk_credits[1:]) / rest_weight if rest_weight else 1.0
         for unit in units:
             own = analysed[unit.position]
             # Where the unit sits says what it is about: its list item, its headings, the
             # sentence before it, its document's title and dates; each counts for less.
-            layers = [
+            layers = (
                 (0.6, analysed[unit.parent] if unit.parent is not None else set()),
-                (0.5, _heading_terms(unit, view)),
+                (0.5, view.unit_headings[unit.position]),
                 (0.4, _previous_sentence(units, analysed, unit)),
                 (0.4, view.document_terms),
-            ]
+            )
             coverage = 0.0
-            for weight, (_, alternatives) in zip(weights, groups, strict=True):
-                credit = _credit(alternatives, own)
+            for weight, matcher in weighted:
+                credit = matcher.credit(own)
                 for layer_weight, layer in layers:
                     if credit >= layer_weight:
                         break
-                    credit = max(credit, layer_weight * _credit(alternatives, layer))
+                    if layer:
+                        credit = max(credit, layer_weight * matcher.credit(layer))
                 coverage += weight * credit
             coverage /= total
             score = coverage + _cue_bonus(unit, cues)
-            if cues.definition and unit.kind == "heading" and groups:
+            if cues.definition and unit.kind == "heading" and matchers:
                 # "Hva er X?" is best answered by the section titled X.
-                score += 0.2 * _credit(groups[0][1], own)
+                score += 0.2 * matchers[0].credit(own)
             score += 0.12 / (1 + rank)
             score += (0.25 if cues.now else 0.03) * recency
             if len(unit.text) < 12 and unit.kind != "item":
                 score -= 0.15  # bare headings like "Nivå 1" answer nothing alone
             if len(unit.text) > 350:
                 score -= 0.1
-            scored.append(ScoredUnit(unit, rank, hit, score, coverage, chunk_support, focus_found))
+            scored.append(
+                ScoredUnit(
+                    unit, rank, hit, score, coverage, chunk_support, focus_found, rest_support
+                )
+            )
     scored.sort(key=lambda s: -s.score)
     return scored
-
-
-def _heading_terms(unit: Unit, view: ChunkView) -> set[str]:
-    return set(analyze(unit.heading)) | view.heading_terms if unit.heading else view.heading_terms
 
 
 def _previous_sentence(units: list[Unit], analysed: list[set[str]], unit: Unit) -> set[str]:
@@ -332,6 +362,7 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Compos
         support=best.coverage,
         chunk_support=best.chunk_support,
         focus_found=best.focus_found,
+        rest_support=best.rest_support,
         best=best,
         chosen=chosen,
     )

@@ -162,6 +162,9 @@ def search_units(text: str, search_text: str, headings: Sequence[str] = ()) -> l
     plain = [u.text for u in split_units(text, headings)]
     if not search_text or search_text == text:
         return plain
+    text_lines, search_lines = text.strip().splitlines(), search_text.strip().splitlines()
+    if len(search_lines) == len(text_lines) + 1:
+        search_text = "\n".join(search_lines[1:])  # ingest led the search text with the heading
     # Word-level alignment: repairs replace words, so words are the natural unit (and fast).
     faithful, repaired = clean(text).split(" "), clean(search_text).split(" ")
     opcodes = difflib.SequenceMatcher(None, faithful, repaired, autojunk=False).get_opcodes()

@@ -34,7 +34,8 @@ RRF_K = 10
 LEXICAL_WEIGHT = 1.0
 DENSE_WEIGHT = 0.5
 DENSE_WEIGHT_UNKNOWN_WORDS = 1.0
-CANDIDATES = 20  # how deep each ranker is read before fusing
+CANDIDATES = 20  # how deep BM25 is read before fusing (it is cheap)
+DENSE_CANDIDATES = 10  # how deep dense search is read (each extra hit is a Chroma fetch)
 ALTERNATIVE_WEIGHT = 0.5
 
 # "nå", "i dag", "current" …: the question asks about the present state, so newer documents win.
@@ -204,7 +205,7 @@ class Retriever:
         known = sum(t in index.vocabulary for t in terms)
         dense_weight = DENSE_WEIGHT if known * 2 >= len(terms) else DENSE_WEIGHT_UNKNOWN_WORDS
         vector = self.embedder.embed_query(query)
-        dense = self.store.query(vector, CANDIDATES, live=index.live)
+        dense = self.store.query(vector, DENSE_CANDIDATES, live=index.live)
         wants_now = asks_about_now(query) if now is None else now
 
         hits: dict[str, Hit] = {}

@@ -1,0 +1,118 @@
+"""Query latency: hfbot's answer (hybrid retrieval + composition) next to naive dense search.
+
+Measured in one warm process over the same store:
+  - embed:  the query embedding alone (the floor every approach pays),
+  - naive:  LangChain `Chroma.similarity_search(q, k=4)` over the chunk collection,
+  - answer: `Answerer.answer(q)` in extractive mode (BM25 + dense + RRF + composition).
+Each question is asked ROUNDS times per approach, interleaved, and p50/p95 reported with the
+ratio answer/naive. Target: answer p50 no slower than naive p50.
+
+Usage: HFBOT_DATA_DIR=/tmp/answer-data python bench/query.py [--rounds 5] [--json]
+(ingests the bundled corpus first when the data dir is empty).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import yaml  # noqa: E402
+
+from bot.answering import Answerer  # noqa: E402
+from hfbot.settings import REPO_ROOT, load_settings  # noqa: E402
+from ingest.embedder import make_embedder  # noqa: E402
+from ingest.pipeline import ensure_ingested  # noqa: E402
+from ingest.store import Store  # noqa: E402
+
+DEV_QUESTIONS = REPO_ROOT.parent / "shared" / "eval" / "dev-questions.yaml"
+EXTRA_QUESTIONS = REPO_ROOT / "tests" / "answer" / "extra-questions.yaml"
+
+
+def questions() -> list[str]:
+    out: list[str] = []
+    for path in (DEV_QUESTIONS, EXTRA_QUESTIONS):
+        if path.exists():
+            out += [q["question"] for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    return out or ["Hvor mange kommuner er med i helsefellesskapet nå?"]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * pct // 100))
+    return ordered[int(rank) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from langchain_chroma import Chroma
+
+    settings = load_settings()
+    embedder = make_embedder(settings)
+    store = Store.open(settings)
+    ensure_ingested(settings, store=store, embedder=embedder)
+    answerer = Answerer(settings, store=store, embedder=embedder)
+    naive = Chroma(
+        client=store.client,
+        collection_name=f"{settings.collection}_chunks",
+        embedding_function=embedder,
+    )
+    qs = questions()
+    # Warm everything: model, lexical index, per-chunk analysis, Chroma's HNSW segment.
+    for q in qs:
+        answerer.answer(q)
+        naive.similarity_search(q, k=4)
+
+    timings: dict[str, list[float]] = {"embed": [], "naive": [], "answer": []}
+    for _ in range(args.rounds):
+        for q in qs:
+            t = time.perf_counter()
+            embedder.embed_query(q)
+            timings["embed"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            naive.similarity_search(q, k=4)
+            timings["naive"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            answerer.answer(q)
+            timings["answer"].append((time.perf_counter() - t) * 1000)
+
+    report = {
+        name: {
+            "p50_ms": round(percentile(values, 50), 2),
+            "p95_ms": round(percentile(values, 95), 2),
+            "mean_ms": round(statistics.fmean(values), 2),
+            "n": len(values),
+        }
+        for name, values in timings.items()
+    }
+    report["ratio_answer_to_naive"] = {
+        "p50": round(report["answer"]["p50_ms"] / report["naive"]["p50_ms"], 3),
+        "p95": round(report["answer"]["p95_ms"] / report["naive"]["p95_ms"], 3),
+    }
+    report["chunks"] = store.count()
+    report["store"] = "server" if settings.uses_chroma_server else "embedded"
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(
+        f"{len(qs)} questions x {args.rounds} rounds, {report['chunks']} chunks, "
+        f"{report['store']} store"
+    )
+    for name in ("embed", "naive", "answer"):
+        r = report[name]
+        print(f"  {name:>7}: p50 {r['p50_ms']:7.2f} ms   p95 {r['p95_ms']:7.2f} ms")
+    ratio = report["ratio_answer_to_naive"]
+    print(f"  answer/naive: p50 {ratio['p50']:.3f}   p95 {ratio['p95']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

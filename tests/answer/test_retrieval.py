@@ -1,0 +1,89 @@
+"""Hybrid retrieval over the store: Norwegian lexical search, fusion, index refresh, recency."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.retrieval import Retriever
+from ingest.store import Store
+from tests.answer.simple_corpus import add_document
+from tests.fakes import FakeEmbedder
+
+
+def _files(hits) -> list[str]:
+    out: list[str] = []
+    for hit in hits:
+        if hit.chunk.doc.file not in out:
+            out.append(hit.chunk.doc.file)
+    return out
+
+
+def test_inflected_norwegian_question_finds_the_document(corpus_store) -> None:
+    _, store = corpus_store
+    retriever = Retriever(store, FakeEmbedder())
+    hits = retriever.search("Hvilken stortingsmelding innførte samhandlingsreformen?")
+    best_lexical = min((h for h in hits if h.lexical_rank), key=lambda h: h.lexical_rank)
+    assert best_lexical.chunk.doc.file == "002_8cd09686609c0757.txt"  # "St. meld 47"
+    assert "002_8cd09686609c0757.txt" in _files(hits)[:2]
+
+
+def test_ocr_damaged_document_is_found_by_the_undamaged_word(corpus_store) -> None:
+    _, store = corpus_store
+    retriever = Retriever(store, FakeEmbedder())
+    hits = retriever.search("Hvilken statssekretær innledet på partnerskapsmøtet?")
+    assert hits[0].chunk.doc.file == "004_222ede703e19ef52.txt"
+    assert "Bekeng" in hits[0].chunk.text
+
+
+def test_index_follows_corpus_version_and_is_not_rebuilt_otherwise(empty_store: Store) -> None:
+    embedder = FakeEmbedder()
+    add_document(empty_store, embedder, file="a.txt", text="Legevakten i Lier har døgnåpent.")
+    retriever = Retriever(empty_store, embedder, refresh_seconds=0.0)
+    first = retriever.index()
+    assert retriever.index() is first  # same corpus version: the cached index
+    assert all(h.lexical_rank is None for h in retriever.search("Hvor ligger sykehusapoteket?"))
+
+    add_document(empty_store, embedder, file="b.txt", text="Sykehusapoteket ligger i Drammen.")
+    hits = retriever.search("Hvor ligger sykehusapoteket?")
+    assert retriever.index() is not first
+    assert hits and hits[0].chunk.doc.file == "b.txt"
+
+
+def test_version_is_checked_at_most_every_refresh_interval(empty_store: Store) -> None:
+    embedder = FakeEmbedder()
+    add_document(empty_store, embedder, file="a.txt", text="Første dokument om legevakt.")
+    retriever = Retriever(empty_store, embedder, refresh_seconds=3600)
+    retriever.index()
+    calls = 0
+    real = empty_store.corpus_version
+
+    def counting() -> str:
+        nonlocal calls
+        calls += 1
+        return real()
+
+    empty_store.corpus_version = counting  # type: ignore[method-assign]
+    for _ in range(20):
+        retriever.search("legevakt")
+    assert calls == 0
+
+
+def test_questions_about_now_prefer_the_newest_document(empty_store: Store) -> None:
+    embedder = FakeEmbedder()
+    add_document(
+        empty_store,
+        embedder,
+        file="gammel.txt",
+        when=date(2012, 1, 1),
+        text="Samarbeidet omfatter 26 kommuner i helseområdet.",
+    )
+    add_document(
+        empty_store,
+        embedder,
+        file="ny.txt",
+        when=date(2024, 1, 1),
+        text="Samarbeidet omfatter 21 kommuner i helseområdet.",
+    )
+    retriever = Retriever(empty_store, embedder)
+    hits = retriever.search("Hvor mange kommuner omfatter samarbeidet nå?")
+    assert hits[0].chunk.doc.file == "ny.txt"
