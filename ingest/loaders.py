@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 # Larger files are refused rather than read into memory: no corpus document is this big.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -29,6 +31,8 @@ class Loaded:
 
     pages: list[Page]
     format: str
+    # The date the file's own metadata gives (HTML meta tags, PDF creation, DOCX created).
+    published: date | None = None
 
     @property
     def text(self) -> str:
@@ -102,7 +106,12 @@ def load_pdf(path: Path) -> Loaded:
         raise LoadError(f"corrupt or unreadable PDF: {_one_line(exc)}") from exc
     if not any(p.text.strip() for p in pages):
         raise LoadError("PDF has no text layer (scanned images need OCR first)")
-    return Loaded(pages, "pdf")
+    created = None
+    try:
+        created = _as_date(reader.metadata.creation_date if reader.metadata else None)
+    except Exception:  # malformed date strings are common in PDF metadata
+        created = None
+    return Loaded(pages, "pdf", created)
 
 
 def load_docx(path: Path) -> Loaded:
@@ -121,7 +130,10 @@ def load_docx(path: Path) -> Loaded:
     text = "\n".join(lines).strip()
     if not text:
         raise LoadError("empty document")
-    return Loaded([Page(text)], "docx")
+    created = _as_date(document.core_properties.created)
+    if created == _DOCX_TEMPLATE_DATE:
+        created = None  # python-docx's blank template, not the author's date
+    return Loaded([Page(text)], "docx", created)
 
 
 def _docx_blocks(document: object) -> list[str]:
@@ -186,7 +198,24 @@ def load_html(path: Path) -> Loaded:
         title = meta.title.strip()
     if title and not text.lstrip().startswith("#") and title not in text[:300]:
         text = f"# {title}\n\n{text}"
-    return Loaded([Page(text)], "html")
+    published = None
+    if meta is not None and meta.date:
+        try:
+            published = date.fromisoformat(str(meta.date)[:10])
+        except ValueError:
+            published = None
+    return Loaded([Page(text)], "html", published)
+
+
+_DOCX_TEMPLATE_DATE = date(2013, 12, 23)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date) or not 1980 <= value.year <= date.today().year + 1:
+        return None
+    return value
 
 
 LOADERS: dict[str, Callable[[Path], Loaded]] = {

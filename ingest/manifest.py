@@ -145,7 +145,7 @@ def dates_from_text(text: str) -> tuple[date | None, date | None]:
         published = published or _date_at(head, m.end())
     if published is None:
         # A dated heading ("Referat 14. juni 2018", "Årsrapport 2024") on one of the first lines.
-        for line in head.splitlines()[:8]:
+        for line in [x for x in head.splitlines() if x.strip()][:3]:
             m = _ANY_DATE.search(line)
             if m is not None:
                 published = _parse_date_match(m)
@@ -179,8 +179,14 @@ def build_meta(
     path: Path,
     entry: ManifestEntry | None,
     text: str | None,
+    file_date: date | None = None,
 ) -> DocumentMeta:
-    """Metadata from the manifest entry; what the entry leaves out comes from the text or file."""
+    """Metadata from the manifest entry; what the entry leaves out comes from the text or file.
+
+    The date: the manifest's, else one the text states, else the file's own metadata
+    (`file_date`), else a year in its title, else its modification time; all but the
+    manifest's are approximate.
+    """
     fields = dict(entry.fields) if entry else {}
     title = str(fields.get("title") or "").strip()
     published = fields.get("date") or None
@@ -193,8 +199,11 @@ def build_meta(
             published, text_updated = dates_from_text(text)
             updated = updated or text_updated
             approximate = True
-            if published is None:
-                published = year_from_heading(text)
+    if published is None and file_date is not None:
+        published = file_date
+        approximate = True
+    if published is None and text is not None:
+        published = year_from_heading(text)  # "Årsrapport 2024": no better clue
     if published is None:
         published = date.fromtimestamp(path.stat().st_mtime)
         approximate = True

@@ -369,7 +369,8 @@ def _read_meta(source: _Source, loaded: Loaded | None, settings: Settings) -> Do
         if loaded is None:
             loaded = load(source.path, int(settings.max_file_mb * 1e6))
         text = clean_pages(loaded.pages).text
-    return build_meta(source.doc_id, source.path, entry, text)
+    file_date = loaded.published if loaded is not None else None
+    return build_meta(source.doc_id, source.path, entry, text, file_date)
 
 
 def _update_metadata(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from ingest.pipeline import IngestReport
@@ -31,6 +32,8 @@ def test_pdf_chunks_carry_their_page_numbers(
     report = ingest(folder)
 
     assert report.failed == [] and report.added == 1
+    meta = store.documents()["referat.pdf"].meta
+    assert meta.date == date.today() and meta.date_approximate  # the PDF's creation date
     by_text = {c.text: c.page for c in _chunks(store, "referat.pdf")}
     pages = {page for text, page in by_text.items() if "Union scene" in text}
     assert pages == {3}
@@ -95,7 +98,9 @@ def test_html_keeps_main_text_and_drops_navigation(
         for n in range(6)
     )
     (folder / "side.html").write_text(
-        "<html><head><title>Om helsefellesskapet</title></head><body>"
+        "<html><head><title>Om helsefellesskapet</title>"
+        '<meta property="article:published_time" content="2023-03-14T10:00:00+01:00">'
+        "</head><body>"
         f"<header><nav><ul>{nav}</ul></nav></header>"
         f"<main><article><h1>Om helsefellesskapet</h1><p>{body}</p>"
         "<h2>Møteplan</h2><p>Partnerskapsmøtet holdes årlig i juni, og alle kommunene deltar.</p>"
@@ -110,6 +115,8 @@ def test_html_keeps_main_text_and_drops_navigation(
     text = "\n".join(c.text for c in _chunks(store, "side.html"))
     assert "Partnerskapsmøtet holdes årlig i juni" in text
     assert "Menypunkt" not in text and "Informasjonskapsler" not in text
+    meta = store.documents()["side.html"].meta
+    assert (meta.title, meta.date) == ("Om helsefellesskapet", date(2023, 3, 14))
 
 
 def test_markdown_bullets_stay_with_their_heading(
