@@ -38,6 +38,7 @@ PIPELINE_VERSION = "5"
 DERIVED_META = "derived"  # fingerprint of metadata taken from the file itself
 EMBED_GROUP = 1024  # chunks embedded and written per round: big batches, bounded memory
 EMBED_SLICE = 256  # texts per encode call (the progress bar moves per slice)
+_LISTED = 20  # documents named per kind in the human summary
 
 
 class IngestUsageError(ValueError):
@@ -100,10 +101,11 @@ class IngestReport:
             f"{self.chunks} chunks embedded in {self.seconds:.1f} s."
         ]
         for kind in ("added", "updated", "removed", "metadata"):
-            for doc_id in self.documents.get(kind, []):
-                lines.append(f"  {kind:<8} {doc_id}")
-        for file in self.skipped:
-            lines.append(f"  skipped  {file} (not a supported document type)")
+            names = self.documents.get(kind, [])
+            lines.extend(f"  {kind:<8} {doc_id}" for doc_id in names[:_LISTED])
+            if len(names) > _LISTED:
+                lines.append(f"  {kind:<8} ... and {len(names) - _LISTED} more")
+        lines.extend(f"  skipped  {file} (not a supported document type)" for file in self.skipped)
         for failure in self.failed:
             lines.append(f"  FAILED   {failure['file']}: {failure['error']}")
         for warning in self.warnings:
