@@ -205,3 +205,10 @@ def test_healthz_answers_without_a_signature(bot: Bot) -> None:
     with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
         assert response.status == 200
         assert json.loads(response.read()) == {"status": "ok"}
+
+
+def test_url_verification_challenge_is_answered_when_signed(bot: Bot) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"}).encode()
+    reply = bot.post(body, "application/json")
+    assert reply.status == 200 and reply.json() == {"challenge": "abc123"}
+    assert bot.post(body, "application/json", signed=False).status == 401
