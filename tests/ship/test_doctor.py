@@ -259,9 +259,21 @@ def test_slack_unreachable(monkeypatch: pytest.MonkeyPatch, manifest: Path) -> N
     assert result.status == "fail" and "cannot reach" in result.detail
 
 
-def test_repository_manifest_scopes_are_readable() -> None:
+def test_scopes_compared_with_the_repository_manifest(
+    monkeypatch: pytest.MonkeyPatch, fake_slack: FakeHTTP
+) -> None:
     path = REPO_ROOT / "slack-app-manifest.yaml"
     if not path.exists():
         pytest.skip("no Slack app manifest in the repository yet")
     scopes = manifest_bot_scopes(path)
-    assert scopes and all(":" in s for s in scopes)
+    assert "chat:write" in scopes  # a bot that cannot post answers nothing
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-good")
+    monkeypatch.setenv("SLACK_API_URL", fake_slack.url)
+    doctor = Doctor(load_settings(), timeout_s=20)  # the default manifest: the repository's
+
+    fake_slack.scopes = ",".join(scopes)
+    assert doctor.check_slack_auth().status == "ok"
+
+    fake_slack.scopes = ",".join(s for s in scopes if s != "chat:write")
+    result = doctor.check_slack_auth()
+    assert result.status == "fail" and "lacks scopes: chat:write" in result.detail
