@@ -24,7 +24,7 @@ from ingest.clean import clean_pages
 from ingest.loaders import Loaded, LoadError, is_supported, load
 from ingest.manifest import MANIFEST_NAME, ManifestEntry, ManifestError, build_meta, read_manifest
 from ingest.models import Chunk, DocumentMeta
-from ingest.store import Store, StoredDocument
+from ingest.store import Store, StoredDocument, StoreUnavailable
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -331,6 +331,12 @@ def _run_locked(
         except LoadError as exc:
             report.failed.append({"file": source.doc_id, "error": str(exc)})
             continue
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # one broken document must not stop the others
+            log.exception("cannot update the metadata of %s", source.doc_id)
+            report.failed.append({"file": source.doc_id, "error": _one_line(exc)})
+            continue
         report.metadata_updated += 1
         report.documents["metadata"].append(source.doc_id)
 
@@ -340,6 +346,10 @@ def _run_locked(
     if report.changed or (rebuild or not store.corpus_version()):
         store.set_corpus_version()
     return report
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _recover(store: Store) -> None:
@@ -452,8 +462,7 @@ def _embed_and_publish(
                 continue
             except Exception as exc:  # one broken document must not stop the others
                 log.exception("cannot ingest %s", source.doc_id)
-                message = " ".join(str(exc).split())[:200] or type(exc).__name__
-                report.failed.append({"file": source.doc_id, "error": message})
+                report.failed.append({"file": source.doc_id, "error": _one_line(exc)})
                 continue
             group.append(prepared)
             if bar is not None:
