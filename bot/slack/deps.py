@@ -96,7 +96,8 @@ class BotDeps:
     @property
     def streams(self) -> bool:
         """Stream answers into the message only when an LLM writes them."""
-        return bool(self.settings.llm) and hasattr(self.answerer, "stream")
+        llm_ready = getattr(self.answerer, "llm", True) is not None
+        return bool(self.settings.llm) and llm_ready and hasattr(self.answerer, "stream")
 
 
 def _default_ingest(settings: Settings) -> Callable[[], Any]:

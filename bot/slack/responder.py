@@ -41,15 +41,29 @@ class Sink(Protocol):
 
     def show_progress(self, message: Message) -> None: ...
 
+    def mark_working(self) -> None: ...
+
 
 class ChannelSink:
-    """Messages in a channel or DM, threaded under `thread_ts` when given."""
+    """Messages in a channel or DM, threaded under `thread_ts` when given; `react_ts` is the
+    question's message, which gets 👀 while the bot works on it."""
 
-    def __init__(self, client: WebClient, channel: str, thread_ts: str | None) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str | None,
+        react_ts: str | None = None,
+    ) -> None:
         self.client = client
         self.channel = channel
         self.thread_ts = thread_ts
+        self.react_ts = react_ts
         self.progress_ts: str | None = None
+
+    def mark_working(self) -> None:
+        if self.react_ts:
+            add_reaction(self.client, self.channel, self.react_ts)
 
     def send(self, messages: Sequence[Message]) -> str | None:
         """Post (or fill in the progress message with) the reply; returns the first message's ts."""
@@ -112,6 +126,9 @@ class EphemeralSink:
     def show_progress(self, message: Message) -> None:
         self.respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
 
+    def mark_working(self) -> None:
+        pass  # the slash command's ack already says "Leter i dokumentene…"
+
 
 def answer_question(
     deps: BotDeps,
@@ -121,10 +138,13 @@ def answer_question(
     user: str,
     channel: str,
     thread_ts: str | None,
-    history: Sequence[Turn] = (),
+    history: Callable[[], Sequence[Turn]] | None = None,
     ephemeral: bool = False,
 ) -> None:
-    """Answer one question into the sink. Never raises: failures end in a message to the user."""
+    """Answer one question into the sink. Never raises: failures end in a message to the user.
+
+    `history` reads the conversation so far; it runs only for questions that will be answered.
+    """
     started = time.perf_counter()
     try:
         if not question.strip():
@@ -134,7 +154,8 @@ def answer_question(
             log.info("rate limit: user %s asked too fast", user)
             sink.send([notice(slow_down_text(deps.limiter.retry_after(user)))])
             return
-        answer = _compose(deps, sink, question, history)
+        sink.mark_working()
+        answer = _compose(deps, sink, question, tuple(history()) if history else ())
         answer_id = _record(deps, answer, channel=channel, user=user, thread_ts=thread_ts)
         messages = answer_messages(
             answer,

@@ -81,6 +81,24 @@ def test_reply_in_a_thread_the_bot_answered_in_is_a_follow_up_with_history(bot: 
     assert "Kilder" not in history[1].text
 
 
+def test_thanks_and_emoji_in_an_answered_thread_get_no_answer(bot: Bot) -> None:
+    first = bot.mention("Hva er helsefellesskapet?")
+    bot.api.wait_for("chat.postMessage")
+    for text in ("Takk!", ":+1:", "tusen takk :pray:", "ok"):
+        bot.message(text, channel="CGEN", channel_type="channel", thread_ts=first["ts"])
+    bot.message(
+        "Ok, men hvem leder det?", channel="CGEN", channel_type="channel", thread_ts=first["ts"]
+    )
+    posts = bot.api.wait_for("chat.postMessage", 2)
+    time.sleep(0.3)
+    assert len(bot.api.calls_to("chat.postMessage")) == 2
+    assert posts[1].params["thread_ts"] == first["ts"]
+    assert [q for q, _ in bot.answerer.calls] == [
+        "Hva er helsefellesskapet?",
+        "Ok, men hvem leder det?",
+    ]
+
+
 def test_replies_in_threads_without_the_bot_are_left_alone(bot: Bot) -> None:
     bot.message("Lunsj?", channel="CGEN", channel_type="channel", thread_ts="1600000000.000100")
     bot.message("Hei alle", channel="CGEN", channel_type="channel")

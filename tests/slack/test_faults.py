@@ -58,6 +58,7 @@ def test_user_asking_too_fast_is_told_to_wait(make_bot: Callable[..., Bot]) -> N
     assert "Svar på: Spørsmål nummer 1" in posts[1].params["text"]
     assert "vent litt" in posts[2].params["text"]
     assert len(bot.answerer.calls) == 2  # the third was not queued
+    assert len(bot.api.calls_to("reactions.add")) == 2  # and got no 👀 either
     # Someone else is not slowed down by it.
     bot.mention("Fra en annen", user="UOTHER")
     assert "Svar på: Fra en annen" in bot.api.wait_for("chat.postMessage", 4)[3].params["text"]

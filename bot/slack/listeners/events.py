@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 
 from bot.slack.history import thread_history
 from bot.slack.mrkdwn import plain_text_from_slack
-from bot.slack.responder import ChannelSink, add_reaction, answer_question
+from bot.slack.responder import ChannelSink, answer_question
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, BoltContext
@@ -38,11 +38,11 @@ def register(app: App, deps: BotDeps) -> None:
         channel, ts = event["channel"], event["ts"]
         # Reply in the thread the mention was in, or start one under the question.
         thread_ts = event.get("thread_ts") or ts
-        question = plain_text_from_slack(event.get("text", ""))
-        if question:
-            add_reaction(client, channel, ts)
-        history = (
-            thread_history(
+
+        def history() -> list:
+            if not event.get("thread_ts"):
+                return []
+            return thread_history(
                 client,
                 channel,
                 event["thread_ts"],
@@ -50,13 +50,11 @@ def register(app: App, deps: BotDeps) -> None:
                 bot_user_id=context.bot_user_id,
                 bot_id=context.bot_id,
             )
-            if event.get("thread_ts") and question
-            else []
-        )
+
         answer_question(
             deps,
-            sink=ChannelSink(client, channel, thread_ts),
-            question=question,
+            sink=ChannelSink(client, channel, thread_ts, react_ts=ts),
+            question=plain_text_from_slack(event.get("text", "")),
             user=event["user"],
             channel=channel,
             thread_ts=thread_ts,

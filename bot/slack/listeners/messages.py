@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
@@ -41,7 +42,7 @@ def _direct_message(deps: BotDeps, event: dict, client: WebClient, context: Bolt
     channel, ts, user = event["channel"], event["ts"], event["user"]
     thread_ts = event.get("thread_ts")
     question = plain_text_from_slack(event.get("text", ""))
-    sink = ChannelSink(client, channel, thread_ts)
+    sink = ChannelSink(client, channel, thread_ts, react_ts=ts)
     files = event.get("files") or []
     if files:
         if deps.is_admin(user):
@@ -51,13 +52,13 @@ def _direct_message(deps: BotDeps, event: dict, client: WebClient, context: Bolt
             sink.send([notice(admin.REFUSAL_TEXT)])
             return
         # A question typed into an upload's comment is still a question.
-    if question:
-        add_reaction(client, channel, ts)
     ids = {"bot_user_id": context.bot_user_id, "bot_id": context.bot_id}
-    if thread_ts:
-        history = thread_history(client, channel, thread_ts, before_ts=ts, **ids)
-    else:
-        history = recent_dm_history(client, channel, before_ts=ts, **ids) if question else []
+
+    def history() -> list:
+        if thread_ts:
+            return thread_history(client, channel, thread_ts, before_ts=ts, **ids)
+        return recent_dm_history(client, channel, before_ts=ts, **ids)
+
     answer_question(
         deps,
         sink=sink,
@@ -79,26 +80,58 @@ def _thread_reply(deps: BotDeps, event: dict, client: WebClient, context: BoltCo
     if not _answered_in(deps, client, context, channel, thread_ts):
         return
     question = plain_text_from_slack(event.get("text", ""))
-    if not question:
-        return  # an emoji-only or file-only reply in a thread asks nothing
-    add_reaction(client, channel, ts)
-    history = thread_history(
-        client,
-        channel,
-        thread_ts,
-        before_ts=ts,
-        bot_user_id=context.bot_user_id,
-        bot_id=context.bot_id,
-    )
+    if is_chatter(question):
+        return  # "takk!", 👍 or a file in the thread asks nothing
+
+    def history() -> list:
+        return thread_history(
+            client,
+            channel,
+            thread_ts,
+            before_ts=ts,
+            bot_user_id=context.bot_user_id,
+            bot_id=context.bot_id,
+        )
+
     answer_question(
         deps,
-        sink=ChannelSink(client, channel, thread_ts),
+        sink=ChannelSink(client, channel, thread_ts, react_ts=ts),
         question=question,
         user=event["user"],
         channel=channel,
         thread_ts=thread_ts,
         history=history,
     )
+
+
+_EMOJI = re.compile(r":[a-z0-9_+'-]+:")
+_THANKS = {
+    "takk",
+    "tusen",
+    "mange",
+    "ok",
+    "okei",
+    "flott",
+    "supert",
+    "bra",
+    "fint",
+    "thanks",
+    "thank",
+    "you",
+    "ja",
+    "nei",
+    "for",
+    "det",
+    "så",
+    "mye",
+    "perfekt",
+}
+
+
+def is_chatter(text: str) -> bool:
+    """A thread reply that is not a question for the bot: empty, emoji only, or thanks."""
+    words = re.findall(r"\w+", _EMOJI.sub(" ", text).lower())
+    return not words or (len(words) <= 4 and all(w in _THANKS for w in words) and "?" not in text)
 
 
 def _answered_in(
