@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so every document is re-chunked on the next run.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 DERIVED_META = "derived"  # fingerprint of metadata taken from the file itself
 EMBED_GROUP = 1024  # chunks embedded and written per round: big batches, bounded memory
 EMBED_SLICE = 256  # texts per encode call (the progress bar moves per slice)

@@ -60,6 +60,13 @@ def test_ocr_damaged_document_is_detected_and_only_that_one() -> None:
         assert not looks_damaged(_clean(name))
     english = "The partnership meeting is held every year and the members discuss a plan. " * 5
     assert not looks_damaged(english)
+    nynorsk = (
+        "Helsefellesskapet skal gjere det enklare for pasientane. Eg trur at kommunane og "
+        "sjukehuset må samarbeide betre, og vi må sjå på korleis vi kan gi dei beste tenestene. "
+        "Ein av dei viktigaste oppgåvene er å sikre gode overgangar. Folk som bur langt frå "
+        "sjukehuset skal ikkje få dårlegare tilbod, og ho som er pasient skal vere med. "
+    )
+    assert not looks_damaged(nynorsk * 3)
 
 
 @pytest.mark.parametrize(
