@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
 
 from bot.answering import Answerer
 from hfbot.settings import BUNDLED_CORPUS, load_settings
@@ -101,3 +104,48 @@ def test_messages_tab_opening_does_not_publish(real_bot: Bot) -> None:
     real_bot.event({"type": "app_home_opened", "user": "UNEW", "channel": "D", "tab": "messages"})
     time.sleep(0.3)
     assert real_bot.api.calls_to("views.publish") == []
+
+
+class SlowFakeChat(GenericFakeChatModel):
+    """A chat model that writes its canned answers a token at a time, like a real one."""
+
+    delay_s: float = 0.1
+
+    def _stream(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        for chunk in super()._stream(*args, **kwargs):
+            time.sleep(self.delay_s)
+            yield chunk
+
+
+def test_llm_answer_streams_into_the_message_and_ends_cited(
+    make_bot: Callable[..., Bot], corpus_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HFBOT_LLM", "openai:test-model")
+    text = (
+        "Helsefellesskapet er samarbeidet mellom Vestre Viken HF og 21 kommuner [1]. "
+        "Representanter fra helseforetak, kommuner, fastleger og brukere møtes for å planlegge "
+        "tjenestene sammen [1]."
+    )
+    llm = SlowFakeChat(messages=iter([AIMessage(content=text), AIMessage(content=text)]))
+    answerer = Answerer(load_settings(), store=corpus_store, embedder=FakeEmbedder(), llm=llm)
+    bot = make_bot(
+        env={"HFBOT_LLM": "openai:test-model"},
+        answerer=answerer,
+        documents=corpus_store.documents,
+        corpus_version=corpus_store.corpus_version,
+    )
+    event = bot.mention("Hva er helsefellesskapet?")
+    final = bot.api.wait_for(
+        "chat.update", where=lambda c: "Kilder" in block_texts(c.params["blocks"]), timeout=60
+    )[0].params
+    (placeholder,) = bot.api.calls_to("chat.postMessage")
+    assert placeholder.params["thread_ts"] == event["ts"]
+    assert "Leter i dokumentene" in placeholder.params["text"]
+    updates = bot.api.calls_to("chat.update")
+    partial = [u for u in updates if "skriver svar" in block_texts(u.params["blocks"])]
+    assert len(partial) >= 2  # the answer grew in place
+    assert len(partial[-1].params["text"]) > len(partial[0].params["text"])
+    for earlier, later in zip(partial, partial[1:], strict=False):
+        assert later.at - earlier.at >= 0.95  # at most one update a second
+    assert "21 kommuner [1]" in block_texts(final["blocks"])
+    assert final["ts"] == updates[0].params["ts"]
