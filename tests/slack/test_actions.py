@@ -140,3 +140,14 @@ def test_bot_on_postgresql_dedupes_and_stores_votes(make_bot: Callable[..., Bot]
         assert [v.answer.question for v in bot.feedback.downvoted()] == ["Hei?"]
         assert len(bot.api.calls_to("chat.postMessage")) == 1
         bot.feedback.close()
+
+
+def test_a_click_while_the_database_is_broken_still_gets_a_reply(bot: Bot) -> None:
+    from sqlalchemy import text
+
+    answer_id, _ = _answer(bot, "Hva er partnerskapsmøtet?")
+    with bot.feedback.engine.begin() as conn:
+        conn.execute(text("DROP TABLE hfbot_answers"))
+    bot.click(blocks.SHOW_QUOTES, answer_id)
+    (reply,) = bot.api.wait_for("chat.postEphemeral")
+    assert "noe gikk galt" in reply.params["text"]

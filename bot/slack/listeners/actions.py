@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
@@ -21,12 +22,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[dict, WebClient, "Respond"], None]
+
 GONE_TEXT = "Jeg finner ikke dette svaret lenger – spør gjerne på nytt."
 THANKS_UP = "Takk for tilbakemeldingen! 👍"
 THANKS_DOWN = (
     "Takk – jeg noterer at svaret ikke var godt nok. Trenger du et svar fra et menneske, "
     "trykk «Spør sekretariatet»."
 )
+FAILED_CLICK_TEXT = "Beklager, noe gikk galt med knappen. Prøv igjen om litt – feilen er logget."
 NOT_IN_CHANNEL_TEXT = (
     "Jeg er ikke med i denne kanalen og kan ikke dele svaret her. Inviter meg med "
     "`/invite @hfbot` og prøv igjen."
@@ -223,6 +227,22 @@ def register(app: App, deps: BotDeps) -> None:
             return
         respond(delete_original=True)
 
+    def guarded(handler: Handler) -> Handler:
+        """Every click ends in something the user sees, even when the database is down."""
+
+        def run(body: dict, client: WebClient, respond: Respond) -> None:
+            try:
+                handler(body, client, respond)
+            except Exception:
+                log.exception("button %s failed", (body.get("actions") or [{}])[0].get("action_id"))
+                try:
+                    tell_user(body, client, respond, [notice(FAILED_CLICK_TEXT)])
+                except Exception:
+                    log.exception("could not tell the user about the failure either")
+
+        run.__name__ = handler.__name__  # Bolt names lazy listeners after the function
+        return run
+
     for action_id, handler in (
         (blocks.VOTE_UP, vote),
         (blocks.VOTE_DOWN, vote),
@@ -231,7 +251,7 @@ def register(app: App, deps: BotDeps) -> None:
         (blocks.RESOLVE, resolve),
         (blocks.POST_IN_CHANNEL, post_in_channel),
     ):
-        app.action(action_id)(ack=ack_action, lazy=[handler])
+        app.action(action_id)(ack=ack_action, lazy=[guarded(handler)])
 
 
 def escalation_target(setting: str) -> tuple[str, str]:
