@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from ingest.loaders import Page
 
@@ -84,10 +85,14 @@ class CleanDoc:
     text: str
     page_starts: tuple[tuple[int, int], ...] = ()  # (offset, page number), ascending
 
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [start for start, _ in self.page_starts]
+
     def page_at(self, offset: int) -> int | None:
         if not self.page_starts:
             return None
-        i = bisect.bisect_right([start for start, _ in self.page_starts], offset) - 1
+        i = bisect.bisect_right(self._starts, offset) - 1
         return self.page_starts[max(i, 0)][1]
 
 
