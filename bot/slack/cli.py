@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.slack.app import SlackConfigError, api_base_url, build_app
     from bot.slack.server import serve_http, serve_socket_mode
 
@@ -39,24 +43,38 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         api_base_url(settings)
     except SlackConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    answerer = _make_answerer(settings)
+    from bot.answering import Answerer
+
+    answerer = Answerer.from_settings(settings)  # opens nothing yet
     try:
         app = build_app(settings, answerer, socket_mode=socket_mode)
     except SlackConfigError as exc:
         raise click.UsageError(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot open the bot's database: {exc}") from exc
+    except (BoltError, SlackApiError, OSError) as exc:
+        # auth.test at start: a wrong token or an unreachable SLACK_API_URL ends here.
+        raise click.ClickException(
+            f"cannot reach Slack with SLACK_BOT_TOKEN at {api_base_url(settings)}: {exc}"
+        ) from exc
+    _prepare(settings, answerer)
     if socket_mode:
-        serve_socket_mode(app, settings.slack_app_token or "", host, port)
+        try:
+            serve_socket_mode(app, settings.slack_app_token or "", host, port)
+        except SlackApiError as exc:
+            raise click.ClickException(
+                f"Socket Mode could not connect ({exc.response.get('error')}): check "
+                "SLACK_APP_TOKEN (an xapp- token with connections:write)"
+            ) from exc
     else:
         serve_http(app, host, port)
 
 
-def _make_answerer(settings):  # type: ignore[no-untyped-def]
-    """The read path, with the bundled corpus ingested first on a fresh data dir."""
-    from bot.answering import Answerer
+def _prepare(settings, answerer) -> None:  # type: ignore[no-untyped-def]
+    """Ingest the corpus on a fresh data dir and load the model before the first question."""
     from ingest.pipeline import ensure_ingested
     from ingest.store import StoreUnavailable
 
-    answerer = Answerer.from_settings(settings)
     try:
         report = ensure_ingested(settings, store=answerer.store, embedder=answerer.embedder)
         if report is not None:
@@ -65,7 +83,6 @@ def _make_answerer(settings):  # type: ignore[no-untyped-def]
     except StoreUnavailable as exc:
         # The bot still starts: users get a clear message until the store is back.
         log.error("store unavailable at start: %s", exc)
-    return answerer
 
 
 @click.command()

@@ -34,6 +34,24 @@ def test_serve_refuses_to_start_without_a_way_to_verify_slack(monkeypatch) -> No
     assert result.exit_code == 2 and "/api/" in result.output
 
 
+def test_serve_reports_a_wrong_token_or_database_clearly(
+    fake_api: FakeSlackAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", fake_api.api_url)
+    fake_api.errors["auth.test"] = "invalid_auth"
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 1
+    assert "cannot reach Slack with SLACK_BOT_TOKEN" in result.output
+    assert "invalid_auth" in result.output
+    monkeypatch.setenv(
+        "HFBOT_DATABASE_URL", f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/x"
+    )
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 1 and "cannot open the bot's database" in result.output
+
+
 @pytest.mark.slow
 def test_hfbot_serve_answers_a_signed_mention(
     fake_api: FakeSlackAPI, isolated_env: Path, tmp_path: Path
