@@ -198,8 +198,14 @@ def score_units(question: str, hits: Sequence[Hit], index: LexicalIndex) -> list
                 coverage += weight * credit
             coverage /= total
             score = coverage + _cue_bonus(unit, cues)
-            if cues.definition and unit.kind == "heading" and matchers:
-                # "Hva er X?" is best answered by the section titled X.
+            if (
+                cues.definition
+                and unit.kind == "heading"
+                and matchers
+                and not _YEAR.search(unit.text)
+            ):
+                # "Hva er X?" is best answered by the section titled X (a heading with a year
+                # is about one occasion of X, not about what X is).
                 score += 0.2 * matchers[0].credit(own)
             score += 0.12 / (1 + rank)
             score += (0.25 if cues.now else 0.03) * recency

@@ -267,7 +267,7 @@ QUESTION_SYNONYMS: dict[str, tuple[str, ...]] = {
     "ofte": ("ganger", "årlig", "månedlig", "ukentlig", "møtes"),
     "holdt": ("gjennomført", "arrangert", "avholdt"),
     "arrangert": ("gjennomført", "holdt", "avholdt"),
-    "ledet": ("leder", "leiar", "nestleder"),
+    "ledet": ("leder", "leiar"),
     "hovedtemaet": ("tema", "hovedtema"),
     "tema": ("hovedtema", "temaet"),
 }
