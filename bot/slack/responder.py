@@ -28,6 +28,7 @@ STORE_DOWN_TEXT = (
     "Prøv igjen om litt – feilen er logget."
 )
 FAILED_TEXT = "Beklager, noe gikk galt da jeg skulle svare. Prøv igjen om litt – feilen er logget."
+CUT_TEXT = "(Svaret er for langt til å vises her i sin helhet – spør meg i en direktemelding.)"
 EMPTY_QUESTION_TEXT = (
     "Hei! Skriv spørsmålet ditt etter navnet mitt, f.eks. «Hvilke kommuner er med i "
     "helsefellesskapet?». Skriv `/hfbot hjelp` for mer."
@@ -42,6 +43,8 @@ class Sink(Protocol):
     def show_progress(self, message: Message) -> None: ...
 
     def mark_working(self) -> None: ...
+
+    shows_progress: bool
 
 
 class ChannelSink:
@@ -60,6 +63,8 @@ class ChannelSink:
         self.thread_ts = thread_ts
         self.react_ts = react_ts
         self.progress_ts: str | None = None
+
+    shows_progress = True
 
     def mark_working(self) -> None:
         if self.react_ts:
@@ -111,12 +116,22 @@ class ChannelSink:
 
 
 class EphemeralSink:
-    """The response to a slash command, visible to the asker only (through `respond`)."""
+    """The response to a slash command, visible to the asker only (through `respond`).
+
+    A response_url takes at most five posts, so no streamed progress here (the ack already
+    says "Leter i dokumentene…") and a very long answer is cut to four messages.
+    """
+
+    MAX_POSTS = 4
+    shows_progress = False
 
     def __init__(self, respond: Callable[..., object]) -> None:
         self.respond = respond
 
     def send(self, messages: Sequence[Message]) -> str | None:
+        if len(messages) > self.MAX_POSTS:
+            log.info("ephemeral answer cut from %d to %d messages", len(messages), self.MAX_POSTS)
+            messages = [*messages[: self.MAX_POSTS - 2], notice(CUT_TEXT), messages[-1]]
         for index, message in enumerate(messages):
             self.respond(
                 response_type="ephemeral", replace_original=index == 0, **message.as_kwargs()
@@ -124,10 +139,10 @@ class EphemeralSink:
         return None
 
     def show_progress(self, message: Message) -> None:
-        self.respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+        pass
 
     def mark_working(self) -> None:
-        pass  # the slash command's ack already says "Leter i dokumentene…"
+        pass
 
 
 def answer_question(
@@ -178,7 +193,7 @@ def answer_question(
 
 
 def _compose(deps: BotDeps, sink: Sink, question: str, history: Sequence[Turn]) -> Answer:
-    if not deps.streams:
+    if not deps.streams or not sink.shows_progress:
         return deps.answerer.answer(question, history)
     # An LLM writes the answer: show it growing, at most one chat.update per interval.
     sink.show_progress(partial_message(""))

@@ -78,7 +78,7 @@ def stop_http_server(server) -> None:  # type: ignore[no-untyped-def]
 
 def serve_http(app: App, host: str, port: int) -> None:
     server = make_http_server(slack_wsgi_app(app), host, port)
-    log.warning("hfbot serving Slack requests on http://%s:%s%s", host, port, EVENTS_PATH)
+    log.info("hfbot serving Slack requests on http://%s:%s%s", host, port, EVENTS_PATH)
     try:
         server.run()
     finally:
@@ -101,7 +101,7 @@ def serve_socket_mode(app: App, app_token: str, host: str, port: int) -> None:
     """Socket Mode, with /healthz on host:port for the container's HEALTHCHECK."""
     handler = start_socket_mode(app, app_token)
     server = make_http_server(health_app(handler.client.is_connected), host, port)
-    log.warning(
+    log.info(
         "hfbot connected over Socket Mode; health check on http://%s:%s%s", host, port, HEALTH_PATH
     )
     try:

@@ -194,3 +194,19 @@ def test_streamed_answer_updates_the_message_at_a_bounded_rate(
     final = updates[-1].params
     assert final["ts"] == placeholder.params.get("ts", final["ts"])
     assert "Kilder" in block_texts(final["blocks"])
+
+
+def test_slash_answers_fit_the_response_url_limit(make_bot: Callable[..., Bot]) -> None:
+    answerer = ScriptedAnswerer()
+    answerer.stream_parts = ["Delsvar", "Delsvar to"]
+    answerer.text = "\n\n".join(f"{n}. " + "Lang setning om samarbeid. " * 40 for n in range(900))
+    bot = make_bot(env={"HFBOT_LLM": "openai:test-model"}, answerer=answerer)
+    bot.command("Fortell alt")
+    bot.wait_responses(4, timeout=15)
+    time.sleep(0.5)
+    responses = bot.responses()
+    assert len(responses) == 4  # a response_url takes at most five posts; the ack was one
+    assert responses[0]["replace_original"] is True
+    assert "for langt" in responses[2]["text"]
+    assert responses[-1]["blocks"][-1]["type"] == "actions"
+    assert not any("skriver svar" in block_texts(r["blocks"]) for r in responses)
