@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.abstain import closest_documents, is_weak, refusal_text
 from bot.compose import Composition, compose, make_citation, score_units
 from bot.followup import contextualize
-from bot.llm import Source
+from bot.llm import Source, cited_numbers
 from bot.norwegian import content_terms, words
 from bot.retrieval import Hit, Retriever
 from bot.types import Answer, Turn
@@ -35,6 +35,10 @@ EMPTY_REPLY = (
 NO_WORDS_REPLY = (
     "Jeg fant ingen ord å søke etter i spørsmålet. Skriv spørsmålet med ord, for eksempel: "
     "«Hvilke kommuner er med i helsefellesskapet?»"
+)
+EMPTY_CORPUS_REPLY = (
+    "Ingen dokumenter er lest inn ennå, så jeg har ingenting å svare ut fra. "
+    "Kjør `hfbot ingest` (eller be en administrator om å oppdatere dokumentene)."
 )
 LONG_NOTE = "(Spørsmålet var svært langt; jeg søkte med de første {n} tegnene.)"
 _ENGLISH = re.compile(
@@ -115,12 +119,59 @@ class Answerer:
     def run(self, question: str, history: Sequence[Turn] = ()) -> Result:
         """Answer a question (with the conversation so far), keeping the retrieval for the eval."""
         started = time.perf_counter()
+        result, asked = self._extractive_result(question, history)
+        answer = result.answer
+        if self.llm is not None and answer.mode == "extractive" and not answer.abstained:
+            from bot.llm import answer_with_llm
+
+            sources = self._llm_sources(result.search_query, result.hits)
+            llm_answer = answer_with_llm(self.llm, asked, sources, self.settings)
+            if llm_answer is not None:
+                llm_answer.timings_ms = answer.timings_ms
+                answer = result.answer = llm_answer
+        _finish_timings(answer, started)
+        return result
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Generator[str, None, Answer]:
+        """Growing partial answer text with an LLM; without one, the final extractive text once.
+
+        The generator's return value is the final, checked Answer (what `answer()` would give),
+        so a caller that streams need not ask twice.
+        """
+        started = time.perf_counter()
+        result, asked = self._extractive_result(question, history)
+        answer = result.answer
+        if self.llm is None or answer.mode != "extractive" or answer.abstained:
+            yield answer.text
+            return answer
+        from bot.llm import stream_with_llm
+
+        sources = self._llm_sources(result.search_query, result.hits)
+        text = yield from stream_with_llm(
+            self.llm, asked, sources, self.settings, fallback=answer.text
+        )
+        if text is not None:
+            cited = cited_numbers(text)
+            answer = Answer(
+                question=answer.question,
+                text=text,
+                abstained=False,
+                citations=[s.citation for s in sources if s.n in cited],
+                timings_ms=answer.timings_ms,
+                mode="llm",
+            )
+        _finish_timings(answer, started)
+        return answer
+
+    def _extractive_result(self, question: str, history: Sequence[Turn]) -> tuple[Result, str]:
+        """The extractive answer (or a reply to unusable input) and the question as searched."""
+        started = time.perf_counter()
         question = question or ""
         message = _reply_to_unusable(question)
         if message is not None:
             answer = Answer(question=question, text=message, abstained=False, mode="message")
             answer.timings_ms = {"retrieve": 0.0, "answer": 0.0, "total": _ms(started)}
-            return Result(answer)
+            return Result(answer), ""
         asked = question.strip()
         truncated = len(asked) > MAX_QUESTION_CHARS
         if truncated:
@@ -130,16 +181,11 @@ class Answerer:
         hits = self._search(query)
         index = self.retriever.index()
         retrieved = time.perf_counter()
-        composition = compose(query, hits, index)
-        answer = self._extractive(question, composition, hits, english=looks_english(asked))
-        if self.llm is not None and not answer.abstained:
-            from bot.llm import answer_with_llm
-
-            llm_answer = answer_with_llm(
-                self.llm, asked, self._llm_sources(query, hits), self.settings
-            )
-            if llm_answer is not None:
-                answer = llm_answer
+        if not index.chunks:
+            answer = Answer(question=question, text=EMPTY_CORPUS_REPLY, abstained=True)
+        else:
+            composition = compose(query, hits, index)
+            answer = self._extractive(question, composition, hits, english=looks_english(asked))
         if truncated:
             answer.text = f"{answer.text}\n\n{LONG_NOTE.format(n=MAX_QUESTION_CHARS)}"
         answer.timings_ms = {
@@ -147,30 +193,7 @@ class Answerer:
             "answer": _ms(retrieved),
             "total": _ms(started),
         }
-        return Result(answer, hits, query)
-
-    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str]:
-        """Growing partial answer text with an LLM; without one, the final extractive text once."""
-        if self.llm is None:
-            yield self.answer(question, history).text
-            return
-        from bot.llm import stream_with_llm
-
-        message = _reply_to_unusable(question or "")
-        if message is not None:
-            yield message
-            return
-        asked = question.strip()[:MAX_QUESTION_CHARS]
-        query = contextualize(asked, history)
-        hits = self._search(query)
-        composition = compose(query, hits, self.retriever.index())
-        fallback = self._extractive(question, composition, hits, english=looks_english(asked))
-        if fallback.abstained:
-            yield fallback.text
-            return
-        yield from stream_with_llm(
-            self.llm, asked, self._llm_sources(query, hits), self.settings, fallback=fallback.text
-        )
+        return Result(answer, hits, query), asked
 
     # ---- internals ---------------------------------------------------------------------------
 
@@ -221,6 +244,13 @@ def _reply_to_unusable(question: str) -> str | None:
     if not words(question) or not (content_terms(question) or words(question)):
         return NO_WORDS_REPLY
     return None
+
+
+def _finish_timings(answer: Answer, started: float) -> None:
+    """Total time, and answer time including any LLM call after retrieval."""
+    total = _ms(started)
+    answer.timings_ms["total"] = total
+    answer.timings_ms["answer"] = max(0.0, total - answer.timings_ms.get("retrieve", 0.0))
 
 
 def _ms(since: float) -> float:

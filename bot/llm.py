@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -175,8 +175,11 @@ def stream_with_llm(
     settings: Settings,
     *,
     fallback: str,
-) -> Iterator[str]:
-    """Growing answer text as the model writes it; ends with the fallback if it proves invalid."""
+) -> Generator[str, None, str | None]:
+    """Growing answer text as the model writes it; ends with the fallback if it proves invalid.
+
+    Returns (as the generator's value) the model's text when it is valid, else None.
+    """
     deadline = time.monotonic() + settings.llm_timeout_s
     text = ""
     try:
@@ -189,7 +192,9 @@ def stream_with_llm(
     except Exception as exc:  # errors and time-outs end in the extractive answer
         log.warning("LLM stream failed (%s); using the extractive answer", exc)
         yield fallback
-        return
+        return None
     if not valid_answer(text, sources):
         log.warning("LLM stream rejected (citations %s)", sorted(cited_numbers(text)))
         yield fallback
+        return None
+    return text

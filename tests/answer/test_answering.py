@@ -168,3 +168,11 @@ def test_store_failing_mid_search_raises_store_unavailable(answerer: Answerer, m
     monkeypatch.setattr(answerer.store, "query", broken)
     with pytest.raises(StoreUnavailable):
         answerer.answer("Hva er KAD-plasser?")
+
+
+def test_empty_store_says_no_documents_are_loaded(empty_store: Store, settings) -> None:
+    answer = Answerer(settings, store=empty_store, embedder=FakeEmbedder()).answer(
+        "Hvor mange ansatte har Vestre Viken?"
+    )
+    assert answer.abstained
+    assert "Ingen dokumenter er lest inn" in answer.text

@@ -103,6 +103,23 @@ def test_streaming_yields_growing_text_and_ends_with_the_answer(
     assert parts[-1] == full
 
 
+def test_stream_returns_the_checked_answer_so_callers_need_not_ask_again(
+    corpus_store, chat_server: FakeChatServer
+) -> None:
+    chat_server.reply = lambda request: "Vestre Viken HF har 9400 ansatte [1]."
+    stream = _llm_answerer(corpus_store, chat_server).stream(QUESTION)
+    parts: list[str] = []
+    while True:
+        try:
+            parts.append(next(stream))
+        except StopIteration as stop:
+            final = stop.value
+            break
+    assert final.mode == "llm" and final.text == parts[-1]
+    assert [c.n for c in final.citations] == [1]
+    assert len(chat_server.requests) == 1
+
+
 def test_streamed_answer_with_unknown_citation_ends_with_the_extractive_answer(
     corpus_store, chat_server: FakeChatServer
 ) -> None:
