@@ -91,13 +91,18 @@ def _prepare(settings, answerer) -> None:  # type: ignore[no-untyped-def]
 @click.pass_context
 def feedback(ctx: click.Context, limit: int, as_json: bool) -> None:
     """List the questions whose answers got 👎, newest first, with the answers."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.slack.feedback import FeedbackStore
 
-    store = FeedbackStore.from_settings(settings_of(ctx))
     try:
-        down = store.downvoted(limit=limit)
-    finally:
-        store.close()
+        store = FeedbackStore.from_settings(settings_of(ctx))
+        try:
+            down = store.downvoted(limit=limit)
+        finally:
+            store.close()
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot read the bot's database: {exc}") from exc
     if as_json:
         click.echo(
             json.dumps(

@@ -151,3 +151,11 @@ def test_a_click_while_the_database_is_broken_still_gets_a_reply(bot: Bot) -> No
     bot.click(blocks.SHOW_QUOTES, answer_id)
     (reply,) = bot.api.wait_for("chat.postEphemeral")
     assert "noe gikk galt" in reply.params["text"]
+
+
+def test_feedback_command_with_nothing_to_show_and_with_no_database(monkeypatch) -> None:
+    result = CliRunner().invoke(cli, ["feedback"])
+    assert result.exit_code == 0 and "No answers have got 👎." in result.output
+    monkeypatch.setenv("HFBOT_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/x")
+    result = CliRunner().invoke(cli, ["feedback"])
+    assert result.exit_code == 1 and "cannot read the bot's database" in result.output

@@ -230,3 +230,22 @@ def test_url_verification_challenge_is_answered_when_signed(bot: Bot) -> None:
     reply = bot.post(body, "application/json")
     assert reply.status == 200 and reply.json() == {"challenge": "abc123"}
     assert bot.post(body, "application/json", signed=False).status == 401
+
+
+def test_home_tab_is_rebuilt_when_the_corpus_changes(make_bot) -> None:
+    version = ["v1"]
+    documents: dict = {}
+    bot = make_bot(corpus_version=lambda: version[0], documents=lambda: documents)
+    home = {"type": "app_home_opened", "user": "UNEW", "channel": "D1", "tab": "home"}
+    bot.event(home)
+    bot.api.wait_for("views.publish")
+    asked = len(bot.answerer.calls)
+    assert asked >= 1  # the introduction is composed by the answerer
+    bot.event(home)
+    bot.api.wait_for("views.publish", 2)
+    assert len(bot.answerer.calls) == asked  # cached for this corpus version
+    version[0] = "v2"
+    bot.event(home)
+    third = bot.api.wait_for("views.publish", 3)[2]
+    assert len(bot.answerer.calls) == 2 * asked
+    assert "Ingen dokumenter er lagt inn" in block_texts(third.params["view"]["blocks"])

@@ -15,7 +15,7 @@ from websockets.sync.server import ServerConnection, serve
 
 from bot.slack.app import build_app
 from bot.slack.feedback import FeedbackStore
-from bot.slack.server import start_socket_mode
+from bot.slack.server import health_app, start_socket_mode
 from hfbot.settings import load_settings
 from tests.slack.doubles import ScriptedAnswerer
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlackAPI, block_texts
@@ -169,6 +169,11 @@ def test_socket_mode_acks_within_three_seconds_and_after_reconnects(
     opened = fake_api.wait_for("apps.connections.open")[0]
     assert opened.headers["Authorization"] == "Bearer xapp-test-token"  # app token, our base URL
 
+    health = health_app(handler.client.is_connected)
+    statuses: list[str] = []
+    health({"PATH_INFO": "/healthz"}, lambda status, headers: statuses.append(status))
+    assert statuses == ["200 OK"]  # the container's HEALTHCHECK sees a connected bot
+
     delay, _ = ws.deliver("events_api", mention_payload(fake_api, "Første?"))
     assert delay < ACK_LIMIT_S
     post = fake_api.wait_for("chat.postMessage", timeout=10)[0].params
@@ -207,3 +212,6 @@ def test_socket_mode_acks_within_three_seconds_and_after_reconnects(
     assert "Svar på: Tredje?" in block_texts(response.params["blocks"])
     # Every question was answered exactly once, however often the connection changed.
     assert sorted(q for q, _ in answerer.calls) == ["Andre?", "Første?", "Tredje?"]
+    handler.close()
+    health({"PATH_INFO": "/healthz"}, lambda status, headers: statuses.append(status))
+    assert statuses[-1] == "503 Service Unavailable"
