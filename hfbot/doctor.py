@@ -109,39 +109,37 @@ class Doctor:
         documents = [p for p in files if p.name != "MANIFEST.yaml"]
         if not documents:
             return _fail(name, f"{folder} holds no documents", "put the documents in the folder")
-        manifest = folder / "MANIFEST.yaml"
-        if not manifest.exists():
-            return _ok(name, f"{len(documents)} files in {folder}, no MANIFEST.yaml")
-        try:
-            entries = yaml.safe_load(manifest.read_text(encoding="utf-8")) or []
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            where = getattr(exc, "problem_mark", None)
-            at = f" at line {where.line + 1}" if where is not None else ""
-            return _fail(
-                name,
-                f"{manifest} does not parse{at}: {getattr(exc, 'problem', exc)}",
-                "correct the YAML in MANIFEST.yaml (a list of entries with file, title, date, …)",
-            )
-        if not isinstance(entries, list) or not all(
-            isinstance(e, dict) and e.get("file") for e in entries
-        ):
-            return _fail(
-                name,
-                f"{manifest} is not a list of entries that each name a file",
-                "make every manifest entry a mapping with at least `file:`",
-            )
-        present = {p.relative_to(folder).as_posix() for p in documents} | {
-            p.name for p in documents
-        }
-        missing = [str(e["file"]) for e in entries if str(e["file"]) not in present]
-        if missing:
-            return _fail(
-                name,
-                f"MANIFEST.yaml names {len(missing)} file(s) not in {folder}: "
-                + ", ".join(missing[:3]),
-                "add the file(s) or remove their manifest entries",
-            )
-        return _ok(name, f"{len(documents)} files in {folder}, manifest has {len(entries)} entries")
+        from ingest.manifest import MANIFEST_NAME, ManifestError, read_manifest
+
+        manifests = sorted(p.parent for p in files if p.name == MANIFEST_NAME)
+        if not manifests:
+            return _ok(name, f"{len(documents)} files in {folder}, no {MANIFEST_NAME}")
+        entries = 0
+        for manifest_folder in manifests:
+            # The parser ingest uses: what it rejects, the doctor rejects.
+            try:
+                listed = read_manifest(manifest_folder)
+            except ManifestError as exc:
+                return _fail(
+                    name,
+                    _first_line(exc),
+                    f"correct {MANIFEST_NAME} (a list of entries with file, title, kind, author, "
+                    "date YYYY-MM-DD, …)",
+                )
+            missing = [f for f in listed if not (manifest_folder / f).is_file()]
+            if missing:
+                return _fail(
+                    name,
+                    f"{manifest_folder / MANIFEST_NAME} names {len(missing)} file(s) that are "
+                    "not there: " + ", ".join(missing[:3]),
+                    "add the file(s) or remove their manifest entries",
+                )
+            entries += len(listed)
+        return _ok(
+            name,
+            f"{len(documents)} files in {folder}, {entries} manifest entries "
+            f"in {len(manifests)} {MANIFEST_NAME}",
+        )
 
     def check_slack_config(self) -> CheckResult:
         name = "slack config"

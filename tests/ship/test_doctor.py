@@ -105,7 +105,14 @@ def test_manifest_that_does_not_parse(corpus_copy: Path, manifest: Path) -> None
     (corpus_copy / "MANIFEST.yaml").write_text("- file: a.txt\n  title: [unclosed\n")
     result = _doctor(load_settings(HFBOT_CORPUS_DIR=corpus_copy), manifest).check_corpus()
     assert result.status == "fail"
-    assert "does not parse at line" in result.detail and "YAML" in result.fix
+    assert "not valid YAML (line" in result.detail and "MANIFEST.yaml" in result.fix
+
+
+def test_manifest_with_a_date_ingest_would_reject(corpus_copy: Path, manifest: Path) -> None:
+    with (corpus_copy / "MANIFEST.yaml").open("a") as f:
+        f.write("- file: 000_83f573777f471351.txt\n  title: Igjen\n  date: 31.02.2020\n")
+    result = _doctor(load_settings(HFBOT_CORPUS_DIR=corpus_copy), manifest).check_corpus()
+    assert result.status == "fail" and "is not a date" in result.detail
 
 
 def test_manifest_naming_a_missing_file(corpus_copy: Path, manifest: Path) -> None:
