@@ -1,0 +1,1 @@
+"""Tests of the Slack bot, the way Slack talks to it."""
