@@ -108,7 +108,7 @@ def add_uploaded_file(deps: BotDeps, client: WebClient, file: dict) -> AddedDocu
     url = info.get("url_private_download") or info.get("url_private")
     if not url:
         raise UploadError(f"Slack ga meg ingen nedlastingsadresse for «{name}».")
-    data = download_private_file(deps, client, str(url))
+    data = download_private_file(client, str(url))
 
     corpus = Path(deps.settings.corpus_dir)
     target = corpus / name
@@ -160,16 +160,16 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _allowed_download_host(deps: BotDeps, client: WebClient, url: str) -> bool:
+def _allowed_download_host(client: WebClient, url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     api_host = (urlsplit(client.base_url).hostname or "").lower()
     slack_hosts = ("slack.com", "slack-gov.com", "slack-edge.com")
     return host == api_host or any(host == h or host.endswith("." + h) for h in slack_hosts)
 
 
-def download_private_file(deps: BotDeps, client: WebClient, url: str) -> bytes:
+def download_private_file(client: WebClient, url: str) -> bytes:
     """Fetch a url_private with the bot token, through the same proxy rules as the Web API."""
-    if not _allowed_download_host(deps, client, url):
+    if not _allowed_download_host(client, url):
         raise UploadError("Filen ligger på en adresse jeg ikke sender Slack-nøkkelen til.")
     proxy = proxy_for(url)
     handlers: list[urllib.request.BaseHandler] = [

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -34,7 +35,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
-from bot.types import Answer
+from bot.types import Answer, Citation
+
+if TYPE_CHECKING:
+    from hfbot.settings import Settings
 
 metadata = MetaData()
 
@@ -155,7 +159,7 @@ class FeedbackStore:
         metadata.create_all(self.engine)
 
     @classmethod
-    def from_settings(cls, settings) -> FeedbackStore:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings: Settings) -> FeedbackStore:
         return cls(settings.resolved_database_url, store_question_text=settings.store_question_text)
 
     def close(self) -> None:
@@ -322,7 +326,7 @@ class FeedbackStore:
             return conn.execute(delete(seen_events).where(seen_events.c.seen_at < cutoff)).rowcount
 
 
-def _citation_json(citation) -> dict:  # type: ignore[no-untyped-def]
+def _citation_json(citation: Citation) -> dict:
     data = citation.to_json()
     data["date_approximate"] = bool(getattr(citation, "date_approximate", False))
     return data
