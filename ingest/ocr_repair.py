@@ -48,6 +48,11 @@ def _frequencies() -> dict[str, float]:
     return get_frequency_dict("nb")
 
 
+def warm_up() -> None:
+    """Load the word list now rather than at the first damaged document."""
+    _frequencies()
+
+
 def _freq(word: str) -> float:
     return _frequencies().get(word.lower(), 0.0)
 

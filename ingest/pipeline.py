@@ -448,7 +448,9 @@ def _write_group(
                 chunk_count=n,
             )
         )
-        store.sweep(doc_id, prepared.source.content_hash)
+        if prepared.is_update:
+            # A new document has no old chunks: strays of a killed run went in recovery.
+            store.sweep(doc_id, prepared.source.content_hash)
         store.clear_pending(doc_id)
         report.chunks += n
         if prepared.is_update:
