@@ -52,7 +52,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=0,
+        help="torch intra-op threads for the encoder (0: torch's default); 1 steadies timings "
+        "on a busy shared machine",
+    )
     args = parser.parse_args()
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
 
     from langchain_chroma import Chroma
 
@@ -100,6 +111,7 @@ def main() -> None:
     }
     report["chunks"] = store.count()
     report["store"] = "server" if settings.uses_chroma_server else "embedded"
+    report["torch_threads"] = args.torch_threads or "default"
     if args.json:
         print(json.dumps(report, indent=2))
         return

@@ -10,13 +10,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.abstain import closest_documents, is_weak, refusal_text
-from bot.compose import Composition, compose, make_citation, score_units
+from bot.compose import (
+    CHUNKS_READ,
+    Composition,
+    QuestionScorer,
+    compose,
+    make_citation,
+    score_units,
+)
 from bot.followup import contextualize
 from bot.llm import Source, cited_numbers
 from bot.norwegian import content_terms, words
-from bot.retrieval import Hit, Retriever
+from bot.retrieval import Hit, LexicalIndex, Retriever
 from bot.types import Answer, Turn
-from ingest.store import Store, StoreUnavailable
+from ingest.store import Store, StoredChunk, StoreUnavailable
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -178,13 +185,22 @@ class Answerer:
             asked = asked[:MAX_QUESTION_CHARS]
         query = contextualize(asked, history)
 
-        hits = self._search(query)
-        index = self.retriever.index()
+        scorers: list[QuestionScorer] = []
+
+        def prepare(index: LexicalIndex, chunks: list[StoredChunk]) -> None:
+            # Score the lexical candidates' passages while the query is being embedded.
+            scorer = QuestionScorer(query, index)
+            scorer.prepare(chunks[:CHUNKS_READ])
+            scorers.append(scorer)
+
+        hits = self._search(query, prepare)
+        scorer = scorers[0] if scorers else None
+        index = scorer.index if scorer is not None else self.retriever.index()
         retrieved = time.perf_counter()
         if not index.chunks:
             answer = Answer(question=question, text=EMPTY_CORPUS_REPLY, abstained=True)
         else:
-            composition = compose(query, hits, index)
+            composition = compose(query, hits, index, scorer)
             answer = self._extractive(question, composition, hits, english=looks_english(asked))
         if truncated:
             answer.text = f"{answer.text}\n\n{LONG_NOTE.format(n=MAX_QUESTION_CHARS)}"
@@ -197,9 +213,11 @@ class Answerer:
 
     # ---- internals ---------------------------------------------------------------------------
 
-    def _search(self, query: str) -> list[Hit]:
+    def _search(self, query: str, prepare=None) -> list[Hit]:
         try:
-            return self.retriever.search(query, k=max(self.settings.top_k, 5))
+            return self.retriever.search(
+                query, k=max(self.settings.top_k, 5), while_embedding=prepare
+            )
         except StoreUnavailable:
             raise
         except Exception as exc:  # any failure at the Chroma boundary means the store is down

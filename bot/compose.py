@@ -16,6 +16,7 @@ from bot.norwegian import analyze, question_terms
 from bot.passages import Unit, heading_lines, search_units, split_units
 from bot.retrieval import Hit, LexicalIndex, asks_about_now
 from bot.types import Citation
+from ingest.store import StoredChunk
 
 MAX_ANSWER_CHARS = 600
 MAX_UNITS = 4
@@ -109,15 +110,16 @@ class _GroupMatcher:
 
     __slots__ = ("exact", "partial")
 
-    def __init__(self, alternatives: frozenset[str], vocabulary: set[str]) -> None:
+    def __init__(self, alternatives: frozenset[str], view: ChunkView, index: LexicalIndex) -> None:
         self.exact = alternatives
-        self.partial = {
-            u
-            for u in vocabulary
-            if len(u) >= 5
-            and u not in alternatives
-            and any(len(t) >= 5 and (t in u or u in t) for t in alternatives)
-        }
+        relatives: set[str] = set()
+        for term in alternatives:
+            relatives |= index.compound_relatives(term)
+        # Terms of this chunk the corpus vocabulary does not hold (rare: document dates).
+        for u in view.unindexed_terms(index):
+            if len(u) >= 5 and any(len(t) >= 5 and (t in u or u in t) for t in alternatives):
+                relatives.add(u)
+        self.partial = (relatives & view.all_terms) - alternatives
 
     def credit(self, terms: set[str]) -> float:
         if not self.exact.isdisjoint(terms):
@@ -137,8 +139,7 @@ class ChunkView:
     all_terms: set[str]
 
     @classmethod
-    def of(cls, hit: Hit, index: LexicalIndex) -> ChunkView:
-        chunk = hit.chunk
+    def of(cls, chunk: StoredChunk, index: LexicalIndex) -> ChunkView:
         cached = index.cache.get(chunk.chunk_id)
         if cached is not None:
             return cached
@@ -156,27 +157,80 @@ class ChunkView:
         index.cache[chunk.chunk_id] = view
         return view
 
+    def unindexed_terms(self, index: LexicalIndex) -> set[str]:
+        return self.all_terms - index.vocabulary
 
-def score_units(question: str, hits: Sequence[Hit], index: LexicalIndex) -> list[ScoredUnit]:
-    """Every unit of the best chunks, scored against the question."""
-    groups = question_terms(question)
-    weights = [index.idf(term) for term, _ in groups]
-    if weights:
-        weights[0] *= FOCUS_WEIGHT  # the first term is what the question asks about
-    total = sum(weights) or 1.0
-    cues = QuestionCues.of(question)
-    scored: list[ScoredUnit] = []
-    for rank, hit in enumerate(hits[:CHUNKS_READ]):
-        view = ChunkView.of(hit, index)
+
+@dataclass(frozen=True)
+class _UnitScore:
+    """A unit's score before its chunk's rank is known."""
+
+    unit: Unit
+    base: float
+    coverage: float
+    chunk_support: float
+    focus_found: bool
+    rest_support: float
+
+
+class QuestionScorer:
+    """Scores the units of chunks against one question.
+
+    Per-chunk results do not depend on the chunk's rank, so they are kept: retrieval scores its
+    lexical candidates while the query embedding is still being computed, and composition only
+    adds the rank once the fused list is known.
+    """
+
+    def __init__(self, question: str, index: LexicalIndex) -> None:
+        self.question = question
+        self.index = index
+        self.groups = question_terms(question)
+        self.weights = [index.idf(term) for term, _ in self.groups]
+        if self.weights:
+            self.weights[0] *= FOCUS_WEIGHT  # the first term is what the question asks about
+        self.total = sum(self.weights) or 1.0
+        self.cues = QuestionCues.of(question)
+        self._scores: dict[str, list[_UnitScore]] = {}
+
+    def prepare(self, chunks: Sequence[StoredChunk]) -> None:
+        for chunk in chunks:
+            self.chunk_scores(chunk)
+
+    def score(self, hits: Sequence[Hit]) -> list[ScoredUnit]:
+        """Every unit of the best chunks, scored, best first."""
+        scored = [
+            ScoredUnit(
+                u.unit,
+                rank,
+                hit,
+                u.base + 0.12 / (1 + rank),
+                u.coverage,
+                u.chunk_support,
+                u.focus_found,
+                u.rest_support,
+            )
+            for rank, hit in enumerate(hits[:CHUNKS_READ])
+            for u in self.chunk_scores(hit.chunk)
+        ]
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def chunk_scores(self, chunk: StoredChunk) -> list[_UnitScore]:
+        cached = self._scores.get(chunk.chunk_id)
+        if cached is not None:
+            return cached
+        index, weights, cues, total = self.index, self.weights, self.cues, self.total
+        view = ChunkView.of(chunk, index)
         units, analysed = view.units, view.analysed
-        matchers = [_GroupMatcher(alts, view.all_terms) for _, alts in groups]
+        matchers = [_GroupMatcher(alts, view, index) for _, alts in self.groups]
         weighted = list(zip(weights, matchers, strict=True))
-        recency = index.recency(index.live.get(hit.chunk.doc.doc_id))
+        recency = index.recency(index.live.get(chunk.doc.doc_id))
         chunk_credits = [w * m.credit(view.all_terms) for w, m in weighted]
         chunk_support = sum(chunk_credits) / total
         focus_found = bool(matchers) and matchers[0].credit(view.all_terms) > 0
         rest_weight = sum(weights[1:])
         rest_support = sum(chunk_credits[1:]) / rest_weight if rest_weight else 1.0
+        out: list[_UnitScore] = []
         for unit in units:
             own = analysed[unit.position]
             # Where the unit sits says what it is about: its list item, its headings, the
@@ -207,19 +261,24 @@ def score_units(question: str, hits: Sequence[Hit], index: LexicalIndex) -> list
                 # "Hva er X?" is best answered by the section titled X (a heading with a year
                 # is about one occasion of X, not about what X is).
                 score += 0.2 * matchers[0].credit(own)
-            score += 0.12 / (1 + rank)
             score += (0.25 if cues.now else 0.03) * recency
             if len(unit.text) < 12 and unit.kind != "item":
                 score -= 0.15  # bare headings like "Nivå 1" answer nothing alone
             if len(unit.text) > 350:
                 score -= 0.1
-            scored.append(
-                ScoredUnit(
-                    unit, rank, hit, score, coverage, chunk_support, focus_found, rest_support
-                )
-            )
-    scored.sort(key=lambda s: -s.score)
-    return scored
+            out.append(_UnitScore(unit, score, coverage, chunk_support, focus_found, rest_support))
+        self._scores[chunk.chunk_id] = out
+        return out
+
+
+def score_units(
+    question: str,
+    hits: Sequence[Hit],
+    index: LexicalIndex,
+    scorer: QuestionScorer | None = None,
+) -> list[ScoredUnit]:
+    """Every unit of the best chunks, scored against the question, best first."""
+    return (scorer or QuestionScorer(question, index)).score(hits)
 
 
 def _previous_sentence(units: list[Unit], analysed: list[set[str]], unit: Unit) -> set[str]:
@@ -253,9 +312,14 @@ def _same(a: str, b: str) -> bool:
     return len(wa & wb) / len(wa | wb) > 0.8
 
 
-def compose(question: str, hits: Sequence[Hit], index: LexicalIndex) -> Composition:
+def compose(
+    question: str,
+    hits: Sequence[Hit],
+    index: LexicalIndex,
+    scorer: QuestionScorer | None = None,
+) -> Composition:
     """Pick and quote the units that answer the question, each marked with its source [n]."""
-    scored = score_units(question, hits, index)
+    scored = score_units(question, hits, index, scorer)
     if not scored:
         return Composition(text="", citations=[], support=0.0)
     cues = QuestionCues.of(question)

@@ -11,7 +11,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -37,6 +38,9 @@ DENSE_WEIGHT_UNKNOWN_WORDS = 1.0
 CANDIDATES = 20  # how deep BM25 is read before fusing (it is cheap)
 DENSE_CANDIDATES = 10  # how deep dense search is read (each extra hit is a Chroma fetch)
 ALTERNATIVE_WEIGHT = 0.5
+PREPARED = 8  # lexical candidates handed to `while_embedding`
+# Query embeddings run here so BM25 and answer preparation overlap them (torch releases the GIL).
+_EMBEDDING_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hfbot-embed")
 
 # "nå", "i dag", "current" …: the question asks about the present state, so newer documents win.
 _NOW_CUES = re.compile(
@@ -77,6 +81,7 @@ class LexicalIndex:
     oldest: date | None = None
     # Per-chunk analysis for answer composition, filled on first use (bot.compose.ChunkView).
     cache: dict[str, Any] = field(default_factory=dict)
+    _relatives: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -125,6 +130,19 @@ class LexicalIndex:
             top = np.argpartition(-scores, k)[:k]
             order = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+    def compound_relatives(self, term: str) -> frozenset[str]:
+        """Vocabulary terms that contain `term` or are contained in it (Norwegian compounds),
+        five letters or more; memoised per corpus version."""
+        found = self._relatives.get(term)
+        if found is None:
+            found = frozenset(
+                u
+                for u in self.vocabulary
+                if len(term) >= 5 and len(u) >= 5 and u != term and (term in u or u in term)
+            )
+            self._relatives[term] = found
+        return found
 
     def idf(self, term: str) -> float:
         """BM25-style inverse document frequency; unseen terms get the highest value."""
@@ -195,16 +213,32 @@ class Retriever:
 
     # ---- search ------------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 8, *, now: bool | None = None) -> list[Hit]:
-        """The k best live chunks for a query, fused from both rankers, with a recency prior."""
+    def search(
+        self,
+        query: str,
+        k: int = 8,
+        *,
+        now: bool | None = None,
+        while_embedding: Callable[[LexicalIndex, list[StoredChunk]], None] | None = None,
+    ) -> list[Hit]:
+        """The k best live chunks for a query, fused from both rankers, with a recency prior.
+
+        The query embedding (the slowest step) runs on a worker thread; meanwhile BM25 runs
+        here and `while_embedding` may start work on the lexical candidates.
+        """
         index = self.index()
         if not index.chunks:
             return []
-        terms, alternatives = query_terms(query)
-        lexical = index.search(terms, CANDIDATES, alternatives)
+        pending = _EMBEDDING_POOL.submit(self.embedder.embed_query, query)
+        try:
+            terms, alternatives = query_terms(query)
+            lexical = index.search(terms, CANDIDATES, alternatives)
+            if while_embedding is not None:
+                while_embedding(index, [index.chunks[pos] for pos, _ in lexical[:PREPARED]])
+        finally:
+            vector = pending.result()
         known = sum(t in index.vocabulary for t in terms)
         dense_weight = DENSE_WEIGHT if known * 2 >= len(terms) else DENSE_WEIGHT_UNKNOWN_WORDS
-        vector = self.embedder.embed_query(query)
         dense = self.store.query(vector, DENSE_CANDIDATES, live=index.live)
         wants_now = asks_about_now(query) if now is None else now
 
