@@ -59,6 +59,14 @@ def decode_text(data: bytes, path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    # UTF-8 with a stray bad byte or two (a bad copy-paste) is still UTF-8: reading it as
+    # Windows-1252 would garble every æ, ø and å in it.
+    lenient = data.decode("utf-8-sig", errors="replace")
+    bad = lenient.count("\ufffd")
+    if bad <= max(2, len(lenient) // 2000) and any(
+        ord(ch) > 127 and ch != "\ufffd" for ch in lenient
+    ):
+        return lenient
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=["cp1252", "latin_1", "iso8859_15", "utf_16", "cp850"])

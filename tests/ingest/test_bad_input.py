@@ -97,6 +97,22 @@ def test_legacy_encoded_norwegian_text_is_read_correctly(
     assert "særlig med fastlegene i Bærum" in body
 
 
+def test_utf8_with_one_bad_byte_is_still_read_as_utf8(
+    tmp_path: Path, ingest: Callable[..., IngestReport], store: Store
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    text = "Møteplan\n\nPartnerskapsmøtet i Drammen samler kommunene og sykehuset årlig. "
+    (folder / "nesten.txt").write_bytes(text.encode() * 20 + b"\x92 slutt.\n")
+
+    report = ingest(folder)
+
+    assert report.failed == []
+    assert "Partnerskapsmøtet i Drammen samler kommunene" in " ".join(
+        live_texts(store)["nesten.txt"]
+    )
+
+
 def test_file_over_the_size_limit_is_refused_and_others_go_in(
     tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder
 ) -> None:
