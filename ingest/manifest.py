@@ -162,14 +162,22 @@ def year_from_heading(text: str) -> date | None:
     return None
 
 
+_RUNS_ON = {"i", "og", "av", "for", "fra", "til", "med", "på", "om", "the", "of", "and"}
+
+
 def title_from_text(text: str, path: Path) -> str:
     """The first heading or first short line of the text, else the file name."""
-    for raw in text.splitlines()[:30]:
+    lines = text.splitlines()[:30]
+    for n, raw in enumerate(lines):
         line = raw.strip().lstrip("#").strip().strip("*").strip()
         if not line or len(line) > 150 or line.startswith("- "):
             continue
         if sum(ch.isalpha() for ch in line) < 3:
             continue
+        # A title broken over two lines ("Årsrapport for Strategisk samarbeidsutvalg i").
+        following = lines[n + 1].strip() if n + 1 < len(lines) else ""
+        if line.split()[-1].lower() in _RUNS_ON and following and len(following.split()) <= 8:
+            return f"{line} {following}"
         return line
     return path.stem.replace("_", " ")
 

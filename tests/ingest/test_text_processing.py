@@ -145,6 +145,19 @@ def test_manifest_wins_and_missing_fields_come_from_the_file(tmp_path: Path) -> 
     assert meta.date_approximate
 
 
+def test_title_from_text_joins_a_title_broken_over_two_lines(tmp_path: Path) -> None:
+    path = tmp_path / "rapport.txt"
+    path.write_text("x", encoding="utf-8")
+    text = _clean(OCR_FILE.name)
+
+    meta = build_meta("rapport.txt", path, None, text)
+
+    assert (
+        meta.title == "Arsrapport for Strategisk samarbeidsutvalg i Helsefellesskap Vest-Viken 2024"
+    )
+    assert meta.date == date(2024, 1, 1) and meta.date_approximate  # the year in its title
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
