@@ -439,7 +439,15 @@ def _write_group(
         at += n
         doc_id = prepared.source.doc_id
         store.mark_pending(doc_id)
-        store.write_chunks(prepared.chunks, vecs, prepared.meta)  # type: ignore[arg-type]
+        try:
+            store.write_chunks(prepared.chunks, vecs, prepared.meta)  # type: ignore[arg-type]
+        except Exception as exc:
+            if "dimension" in str(exc).lower():
+                raise IngestUsageError(
+                    f"the store holds embeddings of another model ({_one_line(exc)}); "
+                    "run `hfbot ingest --rebuild` after changing HFBOT_EMBEDDING_MODEL"
+                ) from exc
+            raise
         store.publish(
             StoredDocument(
                 meta=prepared.meta,

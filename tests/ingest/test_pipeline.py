@@ -14,7 +14,13 @@ from filelock import FileLock
 
 from hfbot.cli import cli
 from hfbot.settings import Settings
-from ingest.pipeline import IngestBusy, IngestReport, ensure_ingested, run_ingest
+from ingest.pipeline import (
+    IngestBusy,
+    IngestReport,
+    IngestUsageError,
+    ensure_ingested,
+    run_ingest,
+)
 from ingest.store import Store
 from tests.fakes import FakeEmbedder
 from tests.ingest.conftest import live_texts
@@ -356,6 +362,19 @@ def test_incremental_ingest_against_a_chroma_server(
     report = _run(server_settings, corpus_copy, fake_embedder)
     assert report.metadata_updated == 1 and fake_embedder.calls == calls
     assert store.documents()["002_8cd09686609c0757.txt"].meta.date == date(2021, 11, 30)
+
+
+def test_another_embedding_model_asks_for_a_rebuild(
+    corpus_copy: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    _run(settings, corpus_copy, fake_embedder)
+    wider = FakeEmbedder(dimension=300)
+    wider.model_name = "another-model"
+
+    with pytest.raises(IngestUsageError, match="--rebuild"):
+        _run(settings, corpus_copy, wider)
+
+    assert _run(settings, corpus_copy, wider, rebuild=True).added == 5
 
 
 def test_cli_says_so_when_the_chroma_server_is_down(
