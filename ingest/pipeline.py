@@ -134,15 +134,20 @@ def _resolve_folders(folders: Iterable[str | Path]) -> list[Path]:
     return roots
 
 
-def _doc_base(roots: list[Path]) -> Path:
-    """Doc ids are paths relative to this folder (the common parent of several roots)."""
+def _doc_base(roots: list[Path], corpus_dir: Path) -> Path:
+    """Doc ids are paths relative to this folder: the corpus folder when the roots lie in it
+    (so a sub-folder's documents keep the ids a whole-corpus run gives them), else the
+    common parent of the roots."""
+    corpus = corpus_dir.expanduser().resolve()
+    if all(root == corpus or corpus in root.parents for root in roots):
+        return corpus
     if len(roots) == 1:
         return roots[0]
     return Path(os.path.commonpath([str(r) for r in roots]))
 
 
-def _discover(roots: list[Path], report: IngestReport) -> dict[str, _Source]:
-    base = _doc_base(roots)
+def _discover(roots: list[Path], corpus_dir: Path, report: IngestReport) -> dict[str, _Source]:
+    base = _doc_base(roots, corpus_dir)
     sources: dict[str, _Source] = {}
     manifests: dict[Path, dict[str, ManifestEntry]] = {}
     manifest_folders: list[Path] = []
@@ -212,7 +217,7 @@ def _run_locked(
 ) -> IngestReport:
     report = IngestReport(dry_run=dry_run)
     try:
-        sources = _discover(roots, report)
+        sources = _discover(roots, settings.corpus_dir, report)
     except ManifestError as exc:
         # Without its manifest every document's metadata would be wrong: change nothing.
         report.failed.append({"file": MANIFEST_NAME, "error": str(exc)})

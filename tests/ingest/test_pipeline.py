@@ -259,6 +259,37 @@ def test_subfolders_are_ingested_with_their_relative_path(
     )
 
 
+def test_several_folders_mirror_together(
+    tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder, store: Store
+) -> None:
+    for name in ("styret", "ssu"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "referat.md").write_text(f"# Referat {name}\n\nMøte i {name}.\n")
+
+    run_ingest(settings, [tmp_path / "styret", tmp_path / "ssu"], embedder=fake_embedder)
+    assert sorted(store.documents()) == ["ssu/referat.md", "styret/referat.md"]
+
+    report = run_ingest(settings, [tmp_path / "ssu"], embedder=fake_embedder)
+    # The store mirrors what is given; ids are relative to the folder given.
+    assert report.documents["removed"] == ["ssu/referat.md", "styret/referat.md"]
+    assert list(store.documents()) == ["referat.md"]
+
+
+def test_a_corpus_subfolder_keeps_the_ids_of_a_whole_corpus_run(
+    corpus_copy: Path, settings: Settings, fake_embedder: FakeEmbedder, store: Store
+) -> None:
+    local = settings.model_copy(update={"corpus_dir": corpus_copy})
+    (corpus_copy / "2025").mkdir()
+    (corpus_copy / "2025" / "ssu.md").write_text("# SSU 2025\n\nMøteplan for 2025.\n")
+    run_ingest(local, embedder=fake_embedder)
+    assert "2025/ssu.md" in store.documents()
+
+    report = run_ingest(local, [corpus_copy / "2025"], embedder=fake_embedder)
+
+    assert report.unchanged == 1 and report.removed == 5
+    assert list(store.documents()) == ["2025/ssu.md"]
+
+
 def test_second_ingest_waits_then_gives_up_with_a_clear_message(
     tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder, corpus_copy: Path
 ) -> None:
