@@ -12,14 +12,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.norwegian import analyze, question_terms
+from bot.norwegian import analyze, question_terms, stem
 from bot.passages import Unit, heading_lines, search_units, split_units
 from bot.retrieval import Hit, LexicalIndex, asks_about_now
 from bot.types import Citation
 from ingest.store import StoredChunk
 
 MAX_ANSWER_CHARS = 600
-MAX_UNITS = 4
+MAX_EXTRA_UNITS = 3  # passages beyond the best one (and its list)
+SAME_CHUNK_SHARE = 0.6
+OTHER_CHUNK_SHARE = 0.8
+NOW_SHARE = 0.85
 CHUNKS_READ = 6  # only the best few chunks are read for answer units
 FOCUS_WEIGHT = 1.5
 SIBLING_SHARE = 0.8  # an item this close to the best one brings the whole list along
@@ -252,6 +255,8 @@ class QuestionScorer:
                 coverage += weight * credit
             coverage /= total
             score = coverage + _cue_bonus(unit, cues)
+            if cues.count and matchers and _counts(unit.text, matchers[0]):
+                score += 0.2  # "21 kommuner" answers "hvor mange kommuner"
             if (
                 cues.definition
                 and unit.kind == "heading"
@@ -291,7 +296,7 @@ def _previous_sentence(units: list[Unit], analysed: list[set[str]], unit: Unit) 
 def _cue_bonus(unit: Unit, cues: QuestionCues) -> float:
     text = unit.text
     bonus = 0.0
-    if cues.count and _NUMBER.search(_YEAR.sub("", text)):
+    if cues.count and _NUMBER.search(_YEAR.sub("", _DATE.sub("", text))):  # dates are not counts
         bonus += 0.25
     if cues.when and (_DATE.search(text) or _YEAR.search(text)):
         bonus += 0.25
@@ -302,6 +307,14 @@ def _cue_bonus(unit: Unit, cues: QuestionCues) -> float:
     if cues.definition and unit.kind == "item" and unit.parent is None and unit.heading:
         bonus += 0.05
     return bonus
+
+
+_COUNTED = re.compile(r"\b\d+(?:[ .,]\d+)*\s+(?:nye\s+|flere\s+|ulike\s+)?([^\W\d_]+)")
+
+
+def _counts(text: str, focus: _GroupMatcher) -> bool:
+    """Whether the text puts a number in front of the thing the question counts."""
+    return any(focus.credit({stem(m.group(1).lower())}) > 0 for m in _COUNTED.finditer(text))
 
 
 def _same(a: str, b: str) -> bool:
@@ -324,11 +337,24 @@ def compose(
         return Composition(text="", citations=[], support=0.0)
     cues = QuestionCues.of(question)
     best = scored[0]
-    chosen: list[ScoredUnit] = []
-    used = 0
+    if cues.now:
+        # "nå", "i dag": of the passages that answer about as well, the newest document's leads.
+        close = [s for s in scored if s.score >= NOW_SHARE * best.score]
+        best = max(close, key=lambda s: (_recency(s, index), s.score))
+    # The best passage first, with its list or section; then a few more that answer nearly as
+    # well: from the same chunk at 60 % of the best score, from elsewhere at 80 %.
+    chosen = _with_list_members([best], scored, cues, len(best.unit.text))
+    used = sum(len(c.unit.text) for c in chosen)
+    extra = 0
     for candidate in scored:
-        if len(chosen) >= MAX_UNITS or candidate.score < 0.6 * best.score:
+        if candidate is best:
+            continue
+        if extra >= MAX_EXTRA_UNITS or candidate.score < SAME_CHUNK_SHARE * best.score:
             break
+        if candidate in chosen or candidate.unit.kind == "heading":
+            continue  # a heading alone says nothing
+        if candidate.hit is not best.hit and candidate.score < OTHER_CHUNK_SHARE * best.score:
+            continue
         if cues.now and _older_document(candidate, best, index):
             continue  # the question asks about now: the newest document speaks
         text = candidate.unit.text
@@ -336,8 +362,12 @@ def compose(
             continue
         chosen.append(candidate)
         used += len(text)
-    chosen = _with_list_members(chosen, scored, cues, used)
+        extra += 1
     return _render(chosen, best, question)
+
+
+def _recency(s: ScoredUnit, index: LexicalIndex) -> float:
+    return index.recency(index.live.get(s.hit.chunk.doc.doc_id))
 
 
 def _older_document(candidate: ScoredUnit, best: ScoredUnit, index: LexicalIndex) -> bool:
@@ -429,7 +459,7 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Compos
     return Composition(
         text="\n".join(lines),
         citations=citations,
-        support=best.coverage,
+        support=max(c.coverage for c in chosen),
         chunk_support=best.chunk_support,
         focus_found=best.focus_found,
         rest_support=best.rest_support,

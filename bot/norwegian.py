@@ -268,6 +268,7 @@ QUESTION_SYNONYMS: dict[str, tuple[str, ...]] = {
     "holdt": ("gjennomført", "arrangert", "avholdt"),
     "arrangert": ("gjennomført", "holdt", "avholdt"),
     "ledet": ("leder", "leiar"),
+    "deltar": ("omfatter", "medlem", "medlemmer"),
     "hovedtemaet": ("tema", "hovedtema"),
     "tema": ("hovedtema", "temaet"),
 }
