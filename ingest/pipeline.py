@@ -96,11 +96,55 @@ def run_ingest(
             ) from None
         # A dry run only reads; it may look while another run works.
     try:
-        report = _run_locked(settings, roots, rebuild, dry_run, store, embedder, progress)
+        if store is None:
+            report = _run_noted(settings, roots, rebuild, dry_run, embedder, progress)
+        else:
+            report = _run_locked(settings, roots, rebuild, dry_run, store, embedder, progress)
     finally:
         if lock.is_locked:
             lock.release()
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run_noted(
+    settings: Settings,
+    roots: list[Path],
+    rebuild: bool,
+    dry_run: bool,
+    embedder: Embeddings | None,
+    progress: bool,
+) -> IngestReport:
+    """A run that ends at once when nothing changed since the last complete run."""
+    from ingest import state
+
+    key = {
+        "pipeline": PIPELINE_VERSION,
+        "model": _model_name(settings, embedder),
+        "collection": settings.collection,
+        "corpus_dir": str(settings.corpus_dir.expanduser().resolve()),
+    }
+    corpus = state.corpus_signature(roots, key)
+    if not rebuild:
+        noted = state.unchanged_since_last_run(settings, corpus)
+        if noted is not None:
+            return IngestReport(
+                unchanged=int(noted.get("documents", 0)),
+                skipped=list(noted.get("skipped", [])),
+                warnings=list(noted.get("warnings", [])),
+                dry_run=dry_run,
+            )
+    if dry_run:
+        return _run_locked(settings, roots, rebuild, dry_run, None, embedder, progress)
+    state.forget(settings)
+    report = _run_locked(settings, roots, rebuild, dry_run, None, embedder, progress)
+    if not report.failed:
+        documents = report.unchanged + report.added + report.updated + report.metadata_updated
+        state.remember(
+            settings,
+            corpus,
+            {"documents": documents, "skipped": report.skipped, "warnings": report.warnings},
+        )
     return report
 
 

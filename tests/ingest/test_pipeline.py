@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 from datetime import date
@@ -85,10 +86,28 @@ def test_unchanged_run_embeds_nothing_and_loads_no_model(
 
     monkeypatch.setattr("ingest.embedder.make_embedder", no_model)
     same_model = settings.model_copy(update={"embedding_model": fake_embedder.model_name})
-    report = run_ingest(same_model, [corpus_copy])
-
-    assert report.unchanged == 5 and not report.changed and report.chunks == 0
+    # The full check (a store handed in), then the quick one (the note of the last run).
+    for store in (Store.open(settings), None):
+        report = run_ingest(same_model, [corpus_copy], store=store)
+        assert report.unchanged == 5 and not report.changed and report.chunks == 0
     assert Store.open(settings).corpus_version() == version
+
+
+def test_quick_unchanged_check_never_hides_a_change(
+    corpus_copy: Path, settings: Settings, fake_embedder: FakeEmbedder, store: Store
+) -> None:
+    _run(settings, corpus_copy, fake_embedder)
+    assert _run(settings, corpus_copy, fake_embedder).unchanged == 5  # noted: quick
+
+    path = corpus_copy / "003_539dbae2e487e3f7.txt"
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8").replace("rundt 80", "rundt 95")
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+    assert _run(settings, corpus_copy, fake_embedder).updated == 1
+
+    store.unpublish("000_83f573777f471351.txt")  # the store changed behind its back
+    assert _run(settings, corpus_copy, fake_embedder).added == 1
 
 
 def test_changed_document_is_replaced_and_old_text_is_gone(
