@@ -76,8 +76,12 @@ class Answerer:
         store: Store | None = None,
         embedder: Embeddings | None = None,
         llm: BaseChatModel | None = None,
+        *,
+        index_refresh_s: float = 5.0,
     ) -> None:
         self.settings = settings
+        # How often the store's corpus version is checked (several processes may share it).
+        self.index_refresh_s = index_refresh_s
         self._store = store
         self._embedder = embedder
         self._retriever: Retriever | None = None
@@ -110,7 +114,9 @@ class Answerer:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = Retriever(self.store, self.embedder)
+            self._retriever = Retriever(
+                self.store, self.embedder, refresh_seconds=self.index_refresh_s
+            )
         return self._retriever
 
     def warm_up(self) -> None:
