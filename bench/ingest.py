@@ -104,7 +104,9 @@ def main() -> None:
         noted_s = time.perf_counter() - started
         assert full.unchanged == again.unchanged == 5 and not (full.changed or again.changed)
         hfbot = Path(sys.executable).parent / "hfbot"
-        env = {**os.environ, "HFBOT_DATA_DIR": str(root / "bundled")}
+        # A copy of the store that this process does not hold open, as for a user at a shell.
+        shutil.copytree(root / "bundled", root / "bundled-cli")
+        env = {**os.environ, "HFBOT_DATA_DIR": str(root / "bundled-cli")}
         env.pop("HFBOT_CORPUS_DIR", None)
         cli: list[float] = []
         for _ in range(3):
@@ -115,7 +117,8 @@ def main() -> None:
             cli.append(time.perf_counter() - started)
         print("unchanged re-ingest of the bundled corpus (target < 1 s):")
         print(f"  in-process: {full_s:.3f} s full check, {noted_s:.3f} s with the note")
-        print(f"  `hfbot ingest` (process start included): {', '.join(f'{t:.2f}' for t in cli)} s")
+        runs = ", ".join(f"{t:.2f}" for t in cli)
+        print(f"  `hfbot ingest` x3 (process start included; the first one notes): {runs} s")
 
 
 if __name__ == "__main__":
