@@ -159,7 +159,7 @@ def _docx_blocks(document: object) -> list[str]:
             level = _heading_level(style)
             if level:
                 out.extend(["", "#" * level + " " + text, ""])
-            elif "List" in style:
+            elif "List" in style or _is_numbered(item):
                 out.append("- " + text)
             else:
                 out.extend([text, ""])
@@ -174,6 +174,12 @@ def _docx_blocks(document: object) -> list[str]:
                     out.append("- " + " | ".join(cells))
             out.append("")
     return out
+
+
+def _is_numbered(paragraph: Any) -> bool:
+    """A list item made with Word's numbering rather than a list style."""
+    props = paragraph._p.pPr
+    return props is not None and props.numPr is not None
 
 
 def _heading_level(style: str) -> int:
