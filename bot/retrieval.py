@@ -11,8 +11,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -40,7 +40,7 @@ DENSE_CANDIDATES = 10  # how deep dense search is read (each extra hit is a Chro
 ALTERNATIVE_WEIGHT = 0.5
 PREPARED = 8  # lexical candidates handed to `while_embedding`
 # Query embeddings run here so BM25 and answer preparation overlap them (torch releases the GIL).
-_EMBEDDING_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hfbot-embed")
+_EMBEDDING_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hfbot-dense")
 
 # "nå", "i dag", "current" …: the question asks about the present state, so newer documents win.
 _NOW_CUES = re.compile(
@@ -161,6 +161,25 @@ class LexicalIndex:
         return 1.0 if span <= 0 else (when - self.oldest).days / span
 
 
+class _PendingVector(Sequence[float]):
+    """A query embedding still being computed: reading it waits for it."""
+
+    def __init__(self, future: Future[list[float]]) -> None:
+        self._future = future
+
+    def _vector(self) -> list[float]:
+        return self._future.result()
+
+    def __len__(self) -> int:
+        return len(self._vector())
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._vector()[i]
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._vector())
+
+
 def searchable_text(chunk: StoredChunk) -> str:
     """What BM25 sees of a chunk: its (repaired) text plus where it sits and in which document."""
     return f"{chunk.doc.title}\n{chunk.heading}\n{chunk.indexed_text}"
@@ -229,17 +248,22 @@ class Retriever:
         index = self.index()
         if not index.chunks:
             return []
-        pending = _EMBEDDING_POOL.submit(self.embedder.embed_query, query)
+        # The dense side runs on worker threads: the embedding, and the store query, which is
+        # handed the embedding still pending so its own preliminaries (Store.query counts the
+        # collection first) overlap the model. Meanwhile BM25 runs here.
+        embedding = _EMBEDDING_POOL.submit(self.embedder.embed_query, query)
+        dense_future = _EMBEDDING_POOL.submit(
+            self.store.query, _PendingVector(embedding), DENSE_CANDIDATES, index.live
+        )
         try:
             terms, alternatives = query_terms(query)
             lexical = index.search(terms, CANDIDATES, alternatives)
             if while_embedding is not None:
                 while_embedding(index, [index.chunks[pos] for pos, _ in lexical[:PREPARED]])
         finally:
-            vector = pending.result()
+            dense = dense_future.result()
         known = sum(t in index.vocabulary for t in terms)
         dense_weight = DENSE_WEIGHT if known * 2 >= len(terms) else DENSE_WEIGHT_UNKNOWN_WORDS
-        dense = self.store.query(vector, DENSE_CANDIDATES, live=index.live)
         wants_now = asks_about_now(query) if now is None else now
 
         hits: dict[str, Hit] = {}
