@@ -18,7 +18,7 @@ from bot.compose import (
     make_citation,
     score_units,
 )
-from bot.followup import contextualize
+from bot.followup import resolve
 from bot.llm import Source, cited_numbers
 from bot.norwegian import content_terms, words
 from bot.retrieval import Hit, LexicalIndex, Retriever
@@ -189,13 +189,14 @@ class Answerer:
         truncated = len(asked) > MAX_QUESTION_CHARS
         if truncated:
             asked = asked[:MAX_QUESTION_CHARS]
-        query = contextualize(asked, history)
+        resolved = resolve(asked, history)
+        query = resolved.search_text
 
         scorers: list[QuestionScorer] = []
 
         def prepare(index: LexicalIndex, chunks: list[StoredChunk]) -> None:
             # Score the lexical candidates' passages while the query is being embedded.
-            scorer = QuestionScorer(query, index)
+            scorer = QuestionScorer(resolved.question, index, resolved.context)
             scorer.prepare(chunks[:CHUNKS_READ])
             scorers.append(scorer)
 
@@ -206,7 +207,7 @@ class Answerer:
         if not index.chunks:
             answer = Answer(question=question, text=EMPTY_CORPUS_REPLY, abstained=True)
         else:
-            composition = compose(query, hits, index, scorer)
+            composition = compose(resolved.question, hits, index, scorer, resolved.context)
             answer = self._extractive(question, composition, hits, english=looks_english(asked))
         if truncated:
             answer.text = f"{answer.text}\n\n{LONG_NOTE.format(n=MAX_QUESTION_CHARS)}"

@@ -23,6 +23,7 @@ MAX_EXTRA_UNITS = 3  # passages beyond the best one (and its list)
 SAME_CHUNK_SHARE = 0.6
 OTHER_CHUNK_SHARE = 0.8
 NOW_SHARE = 0.85
+CONTEXT_WEIGHT = 0.3  # terms of the earlier question a follow-up leans on
 CHUNKS_READ = 6  # only the best few chunks are read for answer units
 FOCUS_WEIGHT = 1.5
 SIBLING_SHARE = 0.8  # an item this close to the best one brings the whole list along
@@ -184,15 +185,22 @@ class QuestionScorer:
     adds the rank once the fused list is known.
     """
 
-    def __init__(self, question: str, index: LexicalIndex) -> None:
+    def __init__(self, question: str, index: LexicalIndex, context: str = "") -> None:
         self.question = question
         self.index = index
         self.groups = question_terms(question)
         self.weights = [index.idf(term) for term, _ in self.groups]
         if self.weights:
             self.weights[0] *= FOCUS_WEIGHT  # the first term is what the question asks about
+        # An earlier question in the conversation helps, but is not what must be answered.
+        self.asked = len(self.groups)
+        own = {term for term, _ in self.groups}
+        for term, alternatives in question_terms(context):
+            if term not in own:
+                self.groups.append((term, alternatives))
+                self.weights.append(CONTEXT_WEIGHT * index.idf(term))
         self.total = sum(self.weights) or 1.0
-        self.cues = QuestionCues.of(question)
+        self.cues = QuestionCues.of(f"{question} {context}")
         self._scores: dict[str, list[_UnitScore]] = {}
 
     def prepare(self, chunks: Sequence[StoredChunk]) -> None:
@@ -231,8 +239,8 @@ class QuestionScorer:
         chunk_credits = [w * m.credit(view.all_terms) for w, m in weighted]
         chunk_support = sum(chunk_credits) / total
         focus_found = bool(matchers) and matchers[0].credit(view.all_terms) > 0
-        rest_weight = sum(weights[1:])
-        rest_support = sum(chunk_credits[1:]) / rest_weight if rest_weight else 1.0
+        rest_weight = sum(weights[1 : self.asked])
+        rest_support = sum(chunk_credits[1 : self.asked]) / rest_weight if rest_weight else 1.0
         out: list[_UnitScore] = []
         for unit in units:
             own = analysed[unit.position]
@@ -330,12 +338,14 @@ def compose(
     hits: Sequence[Hit],
     index: LexicalIndex,
     scorer: QuestionScorer | None = None,
+    context: str = "",
 ) -> Composition:
     """Pick and quote the units that answer the question, each marked with its source [n]."""
-    scored = score_units(question, hits, index, scorer)
+    scorer = scorer or QuestionScorer(question, index, context)
+    scored = scorer.score(hits)
     if not scored:
         return Composition(text="", citations=[], support=0.0)
-    cues = QuestionCues.of(question)
+    cues = scorer.cues
     best = scored[0]
     if cues.now:
         # "nå", "i dag": of the passages that answer about as well, the newest document's leads.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.norwegian import content_terms
 from bot.types import Turn
@@ -39,20 +40,40 @@ def needs_context(question: str) -> bool:
     return len(terms) <= 1
 
 
-def contextualize(question: str, history: Sequence[Turn]) -> str:
-    """The question to search and answer with: standalone, or merged with the previous question.
+@dataclass(frozen=True)
+class Resolved:
+    """A question made answerable on its own: what it asks, plus softer context for search."""
+
+    question: str  # what is asked: its terms must be answered
+    context: str = ""  # the earlier question, when the follow-up names its own subject
+
+    @property
+    def search_text(self) -> str:
+        return f"{self.question} {self.context}".strip()
+
+
+def resolve(question: str, history: Sequence[Turn]) -> Resolved:
+    """Standalone questions stay as they are; follow-ups borrow from the previous question.
 
     A year in the follow-up replaces the year of the previous question ("Og i 2025?" after a
-    question about 2024 asks the same about 2025); otherwise the follow-up is appended.
+    question about 2024 asks the same about 2025). A follow-up with words of its own ("Hva med
+    KAD-plasser?") asks about those, with the previous question as context; one without ("Hvor
+    var det?") asks about the previous question's subject.
     """
     previous = previous_question(history)
     if not previous or not needs_context(question):
-        return question
-    years = _YEAR.findall(question)
+        return Resolved(question)
     follow_years = [m.group(0) for m in _YEAR.finditer(question)]
-    if years and _YEAR.search(previous):
+    if follow_years and _YEAR.search(previous):
         merged = _YEAR.sub(follow_years[0], previous)
         rest = _YEAR.sub("", _ELLIPTIC_START.sub("", question)).strip(" ?.!,")
         rest = re.sub(r"^(i|in|for|om|på)\b", "", rest, flags=re.IGNORECASE).strip()
-        return f"{merged} {rest}".strip() if rest else merged
-    return f"{previous} {question}"
+        return Resolved(f"{merged} {rest}".strip() if rest else merged)
+    if content_terms(question):
+        return Resolved(question, context=previous)
+    return Resolved(f"{question} {previous}")
+
+
+def contextualize(question: str, history: Sequence[Turn]) -> str:
+    """The text to search with for a question in a conversation."""
+    return resolve(question, history).search_text

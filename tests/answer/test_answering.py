@@ -176,3 +176,11 @@ def test_empty_store_says_no_documents_are_loaded(empty_store: Store, settings) 
     )
     assert answer.abstained
     assert "Ingen dokumenter er lest inn" in answer.text
+
+
+def test_elliptic_follow_up_about_something_else_keeps_its_own_subject(
+    answerer: Answerer,
+) -> None:
+    history = [Turn("user", "Når startet FACT ung?"), Turn("assistant", "Oppstart 2021 [1]")]
+    answer = answerer.answer("Hva med KAD-plasser?", history)
+    assert "akutt" in answer.text, answer.text
