@@ -195,9 +195,14 @@ class Answerer:
         scorers: list[QuestionScorer] = []
 
         def prepare(index: LexicalIndex, chunks: list[StoredChunk]) -> None:
-            # Score the lexical candidates' passages while the query is being embedded.
-            scorer = QuestionScorer(resolved.question, index, resolved.context)
-            scorer.prepare(chunks[:CHUNKS_READ])
+            # Score the lexical candidates' passages while the query is being embedded. Only a
+            # head start: a failure here shows again (unmasked) in composition below.
+            try:
+                scorer = QuestionScorer(resolved.question, index, resolved.context)
+                scorer.prepare(chunks[:CHUNKS_READ])
+            except Exception:
+                log.exception("could not prepare answer passages during retrieval")
+                return
             scorers.append(scorer)
 
         hits = self._search(query, prepare)

@@ -52,6 +52,7 @@ class QuestionCues:
     who: bool = False  # hvem / who
     which: bool = False  # hvilke / which / list
     definition: bool = False  # hva er / what is
+    where: bool = False  # hvor ble / hvor ligger / where
     now: bool = False  # nå / i dag / current
 
     @classmethod
@@ -67,6 +68,7 @@ class QuestionCues:
             who=has(r"\b(hvem|kven|who|whom)\b"),
             which=has(r"\b(hvilke|kva for|which|list)\b"),
             definition=has(r"^\s*(hva|kva|what) (er|is|are|betyr|means?)\b"),
+            where=has(r"\b(hvor|kor|kvar) (ble|blei|var|er|ligger|holdes|skjer)\b|\bwhere\b"),
             now=asks_about_now(question),
         )
 
@@ -81,6 +83,7 @@ class ScoredUnit:
     chunk_support: float = 0.0  # the same share for the unit's whole chunk
     focus_found: bool = True  # whether the question's first term (its focus) is in the chunk
     rest_support: float = 1.0  # share of the other terms' weight found in the chunk
+    focus_credit: float = 1.0  # how well the unit (with its context) holds the question's focus
 
 
 @dataclass
@@ -175,6 +178,7 @@ class _UnitScore:
     chunk_support: float
     focus_found: bool
     rest_support: float
+    focus_credit: float
 
 
 class QuestionScorer:
@@ -201,6 +205,7 @@ class QuestionScorer:
                 self.weights.append(CONTEXT_WEIGHT * index.idf(term))
         self.total = sum(self.weights) or 1.0
         self.cues = QuestionCues.of(f"{question} {context}")
+        self.years = {m.group(0) for m in _YEAR.finditer(question)}
         self._scores: dict[str, list[_UnitScore]] = {}
 
     def prepare(self, chunks: Sequence[StoredChunk]) -> None:
@@ -219,6 +224,7 @@ class QuestionScorer:
                 u.chunk_support,
                 u.focus_found,
                 u.rest_support,
+                u.focus_credit,
             )
             for rank, hit in enumerate(hits[:CHUNKS_READ])
             for u in self.chunk_scores(hit.chunk)
@@ -253,7 +259,8 @@ class QuestionScorer:
                 (0.4, view.document_terms),
             )
             coverage = 0.0
-            for weight, matcher in weighted:
+            focus_credit = 0.0
+            for i, (weight, matcher) in enumerate(weighted):
                 credit = matcher.credit(own)
                 for layer_weight, layer in layers:
                     if credit >= layer_weight:
@@ -261,7 +268,11 @@ class QuestionScorer:
                     if layer:
                         credit = max(credit, layer_weight * matcher.credit(layer))
                 coverage += weight * credit
+                if i == 0:
+                    focus_credit = credit
             coverage /= total
+            if self.years and _other_year(unit, units, self.years):
+                coverage *= 0.5  # "the 2024 meeting" does not answer a question about 2025
             score = coverage + _cue_bonus(unit, cues)
             if cues.count and matchers and _counts(unit.text, matchers[0]):
                 score += 0.2  # "21 kommuner" answers "hvor mange kommuner"
@@ -279,7 +290,11 @@ class QuestionScorer:
                 score -= 0.15  # bare headings like "Nivå 1" answer nothing alone
             if len(unit.text) > 350:
                 score -= 0.1
-            out.append(_UnitScore(unit, score, coverage, chunk_support, focus_found, rest_support))
+            out.append(
+                _UnitScore(
+                    unit, score, coverage, chunk_support, focus_found, rest_support, focus_credit
+                )
+            )
         self._scores[chunk.chunk_id] = out
         return out
 
@@ -292,6 +307,15 @@ def score_units(
 ) -> list[ScoredUnit]:
     """Every unit of the best chunks, scored against the question, best first."""
     return (scorer or QuestionScorer(question, index)).score(hits)
+
+
+def _other_year(unit: Unit, units: list[Unit], years: set[str]) -> bool:
+    """Whether the unit, its list item or its heading is dated, but not in the years asked."""
+    around = [unit.text, unit.heading]
+    if unit.parent is not None:
+        around.append(units[unit.parent].text)
+    found = {m.group(0) for text in around for m in _YEAR.finditer(text)}
+    return bool(found) and not found & years
 
 
 def _previous_sentence(units: list[Unit], analysed: list[set[str]], unit: Unit) -> set[str]:
@@ -312,11 +336,15 @@ def _cue_bonus(unit: Unit, cues: QuestionCues) -> float:
         bonus += 0.15
     if cues.which and (unit.kind == "item" or text.count(",") >= 3):
         bonus += 0.1
+    if cues.where and _PLACE.search(text):
+        bonus += 0.2
     if cues.definition and unit.kind == "item" and unit.parent is None and unit.heading:
         bonus += 0.05
     return bonus
 
 
+# "på Union scene", "i Drammen": a preposition of place before a name.
+_PLACE = re.compile(r"\b(på|pa|i|ved|hos)\s+[A-ZÆØÅ][\wæøå-]+")
 _COUNTED = re.compile(r"\b\d+(?:[ .,]\d+)*\s+(?:nye\s+|flere\s+|ulike\s+)?([^\W\d_]+)")
 
 
@@ -363,8 +391,10 @@ def compose(
             break
         if candidate in chosen or candidate.unit.kind == "heading":
             continue  # a heading alone says nothing
-        if candidate.hit is not best.hit and candidate.score < OTHER_CHUNK_SHARE * best.score:
-            continue
+        if candidate.hit is not best.hit and (
+            candidate.score < OTHER_CHUNK_SHARE * best.score or not candidate.focus_credit
+        ):
+            continue  # from elsewhere, a passage must be about what is asked
         if cues.now and _older_document(candidate, best, index):
             continue  # the question asks about now: the newest document speaks
         text = candidate.unit.text

@@ -24,10 +24,12 @@ SHORT = 3  # a follow-up with at most this many content terms cannot stand on it
 
 
 def previous_question(history: Sequence[Turn]) -> str | None:
-    for turn in reversed(history):
-        if turn.role == "user" and turn.text.strip():
-            return turn.text.strip()
-    return None
+    """The latest earlier question that stood on its own (else simply the latest one)."""
+    asked = [t.text.strip() for t in history if t.role == "user" and t.text.strip()]
+    for text in reversed(asked):
+        if not needs_context(text):
+            return text
+    return asked[-1] if asked else None
 
 
 def needs_context(question: str) -> bool:
