@@ -480,9 +480,10 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Compos
         shown_parents: set[int] = set()
         for s in units:
             unit = s.unit
-            quotes.setdefault(n, []).append(unit.text)
+            text = _shortened(unit.text)
+            quotes.setdefault(n, []).append(text)
             if unit.kind != "item":
-                lines.append(f"{unit.text} [{n}]")
+                lines.append(f"{text} [{n}]")
                 continue
             parent = all_units[unit.parent] if unit.parent is not None else None
             if (
@@ -494,7 +495,7 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Compos
                 # A sub-item means little without the item it belongs to.
                 shown_parents.add(parent.position)
                 lines.append(f"{'  ' * parent.depth}- {parent.text}")
-            lines.append(f"{'  ' * unit.depth}- {unit.text} [{n}]")
+            lines.append(f"{'  ' * unit.depth}- {text} [{n}]")
     citations = [make_citation(n, first_hit[n], " … ".join(quotes[n])) for n in sorted(first_hit)]
     return Composition(
         text="\n".join(lines),
@@ -506,6 +507,13 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Compos
         best=best,
         chosen=chosen,
     )
+
+
+def _shortened(text: str, limit: int = MAX_ANSWER_CHARS - 50) -> str:
+    """A passage too long to quote whole: its beginning, cut at a word, marked with '…'."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def location_of(hit: Hit) -> str:

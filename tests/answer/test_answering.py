@@ -184,3 +184,15 @@ def test_elliptic_follow_up_about_something_else_keeps_its_own_subject(
     history = [Turn("user", "Når startet FACT ung?"), Turn("assistant", "Oppstart 2021 [1]")]
     answer = answerer.answer("Hva med KAD-plasser?", history)
     assert "akutt" in answer.text, answer.text
+
+
+def test_an_overlong_passage_is_quoted_by_its_beginning(empty_store: Store, settings) -> None:
+    sentence = "Legevakten i Lier har mange oppgaver " + "og mange andre oppgaver " * 60 + "."
+    add_document(empty_store, FakeEmbedder(), file="lang.txt", text=sentence, title="Lang")
+    answer = Answerer(settings, store=empty_store, embedder=FakeEmbedder()).answer(
+        "Hvilke oppgaver har legevakten i Lier?"
+    )
+    assert not answer.abstained
+    assert len(answer.text) <= 600
+    assert answer.text.startswith("Legevakten i Lier har mange oppgaver")
+    assert "…" in answer.text
