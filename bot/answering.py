@@ -88,7 +88,10 @@ class Answerer:
         if llm is None and settings.llm:
             from bot.llm import make_llm
 
-            llm = make_llm(settings)
+            try:
+                llm = make_llm(settings)
+            except Exception as exc:  # a bad HFBOT_LLM must not take the bot down
+                log.error("cannot set up LLM %r (%s); answers stay extractive", settings.llm, exc)
         self.llm = llm
 
     @classmethod

@@ -201,3 +201,11 @@ def test_make_llm_builds_an_openai_compatible_client_from_settings(settings: Set
     )
     assert type(llm).__name__ == "ChatOpenAI"
     assert str(llm.openai_api_base).startswith("http://127.0.0.1:9/v1")
+
+
+def test_an_unusable_llm_setting_leaves_extractive_answers(corpus_store) -> None:
+    settings, store = corpus_store
+    bad = settings.model_copy(update={"llm": "no_such_provider:model"})
+    answerer = Answerer(bad, store=store, embedder=FakeEmbedder())
+    assert answerer.llm is None
+    assert "9400" in answerer.answer(QUESTION).text
