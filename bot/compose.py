@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from bot.norwegian import analyze, question_terms, stem
 from bot.passages import Unit, heading_lines, search_units, split_units
-from bot.retrieval import Hit, LexicalIndex, asks_about_now
+from bot.retrieval import CACHE_LIMIT, Hit, LexicalIndex, asks_about_now
 from bot.types import Citation
 from ingest.store import StoredChunk
 
@@ -117,16 +117,12 @@ class _GroupMatcher:
 
     __slots__ = ("exact", "partial")
 
-    def __init__(self, alternatives: frozenset[str], view: ChunkView, index: LexicalIndex) -> None:
+    def __init__(self, alternatives: frozenset[str], view: ChunkView) -> None:
         self.exact = alternatives
         relatives: set[str] = set()
         for term in alternatives:
-            relatives |= index.compound_relatives(term)
-        # Terms of this chunk the corpus vocabulary does not hold (rare: document dates).
-        for u in view.unindexed_terms(index):
-            if len(u) >= 5 and any(len(t) >= 5 and (t in u or u in t) for t in alternatives):
-                relatives.add(u)
-        self.partial = (relatives & view.all_terms) - alternatives
+            relatives |= view.compound_relatives(term)
+        self.partial = relatives - alternatives
 
     def credit(self, terms: set[str]) -> float:
         if not self.exact.isdisjoint(terms):
@@ -144,6 +140,7 @@ class ChunkView:
     heading_terms: set[str]
     document_terms: set[str]  # title and dates of the document
     all_terms: set[str]
+    relatives: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, chunk: StoredChunk, index: LexicalIndex) -> ChunkView:
@@ -161,11 +158,23 @@ class ChunkView:
         unit_headings = [set(analyze(u.heading)) | heading_terms for u in units]
         all_terms = set().union(*analysed, *unit_headings, heading_terms, document_terms)
         view = cls(units, analysed, unit_headings, heading_terms, document_terms, all_terms)
+        if len(index.cache) >= CACHE_LIMIT:
+            index.cache.clear()  # bounded memory in a long-running bot on a large corpus
         index.cache[chunk.chunk_id] = view
         return view
 
-    def unindexed_terms(self, index: LexicalIndex) -> set[str]:
-        return self.all_terms - index.vocabulary
+    def compound_relatives(self, term: str) -> frozenset[str]:
+        """This chunk's terms that contain `term` or are contained in it (Norwegian compounds:
+        "helsesamarbeid" in "kommunehelsesamarbeid"), five letters or more; memoised."""
+        found = self.relatives.get(term)
+        if found is None:
+            found = frozenset(
+                u
+                for u in self.all_terms
+                if len(term) >= 5 and len(u) >= 5 and u != term and (term in u or u in term)
+            )
+            self.relatives[term] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -239,7 +248,7 @@ class QuestionScorer:
         index, weights, cues, total = self.index, self.weights, self.cues, self.total
         view = ChunkView.of(chunk, index)
         units, analysed = view.units, view.analysed
-        matchers = [_GroupMatcher(alts, view, index) for _, alts in self.groups]
+        matchers = [_GroupMatcher(alts, view) for _, alts in self.groups]
         weighted = list(zip(weights, matchers, strict=True))
         recency = index.recency(index.live.get(chunk.doc.doc_id))
         chunk_credits = [w * m.credit(view.all_terms) for w, m in weighted]

@@ -39,6 +39,8 @@ CANDIDATES = 20  # how deep BM25 is read before fusing (it is cheap)
 DENSE_CANDIDATES = 10  # how deep dense search is read (each extra hit is a Chroma fetch)
 ALTERNATIVE_WEIGHT = 0.5
 PREPARED = 8  # lexical candidates handed to `while_embedding`
+BACKGROUND_REBUILD_CHUNKS = 5000  # indexes this large are rebuilt while the old one serves
+CACHE_LIMIT = 5000  # per-chunk analyses kept for answer composition
 # Query embeddings run here so BM25 and answer preparation overlap them (torch releases the GIL).
 _EMBEDDING_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hfbot-dense")
 
@@ -81,7 +83,6 @@ class LexicalIndex:
     oldest: date | None = None
     # Per-chunk analysis for answer composition, filled on first use (bot.compose.ChunkView).
     cache: dict[str, Any] = field(default_factory=dict)
-    _relatives: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -130,19 +131,6 @@ class LexicalIndex:
             top = np.argpartition(-scores, k)[:k]
             order = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
-
-    def compound_relatives(self, term: str) -> frozenset[str]:
-        """Vocabulary terms that contain `term` or are contained in it (Norwegian compounds),
-        five letters or more; memoised per corpus version."""
-        found = self._relatives.get(term)
-        if found is None:
-            found = frozenset(
-                u
-                for u in self.vocabulary
-                if len(term) >= 5 and len(u) >= 5 and u != term and (term in u or u in term)
-            )
-            self._relatives[term] = found
-        return found
 
     def idf(self, term: str) -> float:
         """BM25-style inverse document frequency; unseen terms get the highest value."""
@@ -201,34 +189,59 @@ class Retriever:
         self._index: LexicalIndex | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._rebuilding = False
 
     # ---- the lexical index -----------------------------------------------------------------
 
     def index(self) -> LexicalIndex:
-        """The lexical index of the store's current corpus version (rebuilt when it changed)."""
-        now = time.monotonic()
+        """The lexical index of the store's current corpus version (rebuilt when it changed).
+
+        A small index is rebuilt at once; a large one in the background while the previous
+        version keeps answering, so no question waits the many seconds a big rebuild takes.
+        """
         index = self._index
-        if index is not None and now - self._checked_at < self.refresh_seconds:
+        if index is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
             return index
         with self._lock:
-            if self._index is not None and time.monotonic() - self._checked_at < (
-                self.refresh_seconds
-            ):
-                return self._index
+            index = self._index
+            if index is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
+                return index
             version = self.store.corpus_version()
-            if self._index is None or version != self._index.version or not version:
-                started = time.perf_counter()
-                live = self.store.documents()
-                chunks = self.store.live_chunks(live)
-                self._index = LexicalIndex.build(version, chunks, live)
-                log.info(
-                    "lexical index for corpus version %r: %d chunks in %.0f ms",
-                    version,
-                    len(chunks),
-                    (time.perf_counter() - started) * 1000,
-                )
             self._checked_at = time.monotonic()
-            return self._index
+            if index is not None and version == index.version and version:
+                return index
+            if index is None or len(index.chunks) < BACKGROUND_REBUILD_CHUNKS:
+                self._index = self._build(version)
+            elif not self._rebuilding:
+                self._rebuilding = True
+                threading.Thread(
+                    target=self._rebuild, args=(version,), name="hfbot-index", daemon=True
+                ).start()
+            return self._index  # type: ignore[return-value]
+
+    def _build(self, version: str) -> LexicalIndex:
+        started = time.perf_counter()
+        live = self.store.documents()
+        chunks = self.store.live_chunks(live)
+        index = LexicalIndex.build(version, chunks, live)
+        log.info(
+            "lexical index for corpus version %r: %d chunks in %.0f ms",
+            version,
+            len(chunks),
+            (time.perf_counter() - started) * 1000,
+        )
+        return index
+
+    def _rebuild(self, version: str) -> None:
+        try:
+            index = self._build(version)
+            with self._lock:
+                self._index = index
+        except Exception:  # the old index keeps serving; the next check tries again
+            log.exception("rebuilding the lexical index failed")
+            self._checked_at = 0.0
+        finally:
+            self._rebuilding = False
 
     # ---- search ------------------------------------------------------------------------------
 

@@ -87,3 +87,23 @@ def test_questions_about_now_prefer_the_newest_document(empty_store: Store) -> N
     retriever = Retriever(empty_store, embedder)
     hits = retriever.search("Hvor mange kommuner omfatter samarbeidet nå?")
     assert hits[0].chunk.doc.file == "ny.txt"
+
+
+def test_a_large_index_is_rebuilt_in_the_background_while_the_old_one_serves(
+    empty_store: Store, monkeypatch
+) -> None:
+    import time
+
+    import bot.retrieval as retrieval
+
+    embedder = FakeEmbedder()
+    add_document(empty_store, embedder, file="a.txt", text="Legevakten i Lier har døgnåpent.")
+    retriever = Retriever(empty_store, embedder, refresh_seconds=0.0)
+    old = retriever.index()
+    monkeypatch.setattr(retrieval, "BACKGROUND_REBUILD_CHUNKS", 1)  # treat it as large
+    add_document(empty_store, embedder, file="b.txt", text="Sykehusapoteket ligger i Drammen.")
+    assert retriever.index() is old  # answers go on from the old version meanwhile
+    deadline = time.monotonic() + 10
+    while retriever.index() is old and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert {c.doc.file for c in retriever.index().chunks} == {"a.txt", "b.txt"}
