@@ -10,18 +10,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.abstain import closest_documents, is_weak, refusal_text
-from bot.compose import (
-    CHUNKS_READ,
-    Composition,
-    QuestionScorer,
-    compose,
-    make_citation,
-    score_units,
-)
+from bot.compose import Composition, compose, make_citation
 from bot.followup import resolve
 from bot.llm import Source, cited_numbers
 from bot.norwegian import content_terms, words
 from bot.retrieval import Hit, LexicalIndex, Retriever
+from bot.scoring import CHUNKS_READ, QuestionScorer, score_units
 from bot.types import Answer, Turn
 from ingest.store import Store, StoredChunk, StoreUnavailable
 

@@ -1,0 +1,331 @@
+"""Scoring quotable passages against a question: which sentences or list items answer it.
+
+A unit scores by how much of the question's informative terms it holds (weighted by rarity in
+the corpus; the first term, the question's focus, counts most), counting its list item, headings,
+previous sentence and document for less; by what kind of answer the question asks for (a number,
+a date, a person, a place, a list); and, when the question asks about the present, by the date of
+its document. Matching uses the repaired search text; quoting (bot.compose) the faithful text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.norwegian import analyze, question_terms, stem
+from bot.passages import Unit, heading_lines, search_units, split_units
+from bot.retrieval import CACHE_LIMIT, Hit, LexicalIndex, asks_about_now
+from ingest.store import StoredChunk
+
+CHUNKS_READ = 6  # only the best few chunks are read for answer units
+FOCUS_WEIGHT = 1.5  # the question's first term is what it asks about
+CONTEXT_WEIGHT = 0.3  # terms of the earlier question a follow-up leans on
+
+_NUMBER = re.compile(r"\b\d+(?:[ ,.]\d{3})*(?:[.,]\d+)?\b")
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_DATE = re.compile(
+    r"\b\d{1,2}\.\s?(januar|februar|mars|april|mai|juni|juli|august|september|oktober|"
+    r"november|desember)\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÆØÅ][a-zæøåéü]+(?:\s+[A-ZÆØÅ][a-zæøåéü]+)+")
+_ROLE = re.compile(
+    r"\b\w*(ordfør|rådm|direkt|leder|ledelse|sjef|representant|deltag|deltak|medlem|"
+    r"sekretær|sekretaer|lege|arbeidsgiver|styre|kommunen?\b|brukere|tillitsvalgt)\w*",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class QuestionCues:
+    """What kind of answer the question asks for."""
+
+    count: bool = False  # hvor mange / how many
+    when: bool = False  # når / when / hvilket år
+    who: bool = False  # hvem / who
+    which: bool = False  # hvilke / which / list
+    definition: bool = False  # hva er / what is
+    where: bool = False  # hvor ble / hvor ligger / where
+    now: bool = False  # nå / i dag / current
+
+    @classmethod
+    def of(cls, question: str) -> QuestionCues:
+        q = question.lower()
+
+        def has(pattern: str) -> bool:
+            return re.search(pattern, q) is not None
+
+        return cls(
+            count=has(r"\b(hvor|kor) (mange|mye|stor)|\bantall\b|\bhow (many|much)\b"),
+            when=has(r"\b(når|hvilket år|hvilken dato|kva tid|kor tid|when|what year|which year)"),
+            who=has(r"\b(hvem|kven|who|whom)\b"),
+            which=has(r"\b(hvilke|kva for|which|list)\b"),
+            definition=has(r"^\s*(hva|kva|what) (er|is|are|betyr|means?)\b"),
+            where=has(r"\b(hvor|kor|kvar) (ble|blei|var|er|ligger|holdes|skjer)\b|\bwhere\b"),
+            now=asks_about_now(question),
+        )
+
+
+@dataclass
+class ScoredUnit:
+    unit: Unit
+    hit_rank: int  # 0 for the best chunk
+    hit: Hit
+    score: float
+    coverage: float  # share of the question's weighted terms found in the unit or its context
+    chunk_support: float = 0.0  # the same share for the unit's whole chunk
+    focus_found: bool = True  # whether the question's first term (its focus) is in the chunk
+    rest_support: float = 1.0  # share of the other terms' weight found in the chunk
+    focus_credit: float = 1.0  # how well the unit (with its context) holds the question's focus
+
+
+class _GroupMatcher:
+    """How well any subset of one chunk's terms answers for one question term: 1 for the term
+    or an alternative, 0.6 for a compound relative ("helsesamarbeid" in "kommunehelsesamarbeid")."""
+
+    __slots__ = ("exact", "partial")
+
+    def __init__(self, alternatives: frozenset[str], view: ChunkView) -> None:
+        self.exact = alternatives
+        relatives: set[str] = set()
+        for term in alternatives:
+            relatives |= view.compound_relatives(term)
+        self.partial = relatives - alternatives
+
+    def credit(self, terms: set[str]) -> float:
+        if not self.exact.isdisjoint(terms):
+            return 1.0
+        return 0.6 if self.partial and not self.partial.isdisjoint(terms) else 0.0
+
+
+@dataclass(frozen=True)
+class ChunkView:
+    """A chunk split into units and analysed once per corpus version."""
+
+    units: list[Unit]
+    analysed: list[set[str]]  # per unit: terms of its repaired (search) text
+    unit_headings: list[set[str]]  # per unit: terms of its in-chunk heading path
+    heading_terms: set[str]
+    document_terms: set[str]  # title and dates of the document
+    all_terms: set[str]
+    relatives: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, chunk: StoredChunk, index: LexicalIndex) -> ChunkView:
+        cached = index.cache.get(chunk.chunk_id)
+        if cached is not None:
+            return cached
+        headings = heading_lines(chunk.heading)
+        units = split_units(chunk.text, headings)
+        # Match on the repaired words (OCR), quote the faithful ones.
+        analysed = [set(analyze(t)) for t in search_units(chunk.text, chunk.search_text, headings)]
+        doc = chunk.doc
+        years = " ".join(str(d.year) for d in (doc.date, doc.updated) if d)
+        document_terms = set(analyze(f"{doc.title} {years}"))
+        heading_terms = set(analyze(chunk.heading))
+        unit_headings = [set(analyze(u.heading)) | heading_terms for u in units]
+        all_terms = set().union(*analysed, *unit_headings, heading_terms, document_terms)
+        view = cls(units, analysed, unit_headings, heading_terms, document_terms, all_terms)
+        if len(index.cache) >= CACHE_LIMIT:
+            index.cache.clear()  # bounded memory in a long-running bot on a large corpus
+        index.cache[chunk.chunk_id] = view
+        return view
+
+    def compound_relatives(self, term: str) -> frozenset[str]:
+        """This chunk's terms that contain `term` or are contained in it (Norwegian compounds:
+        "helsesamarbeid" in "kommunehelsesamarbeid"), five letters or more; memoised."""
+        found = self.relatives.get(term)
+        if found is None:
+            found = frozenset(
+                u
+                for u in self.all_terms
+                if len(term) >= 5 and len(u) >= 5 and u != term and (term in u or u in term)
+            )
+            self.relatives[term] = found
+        return found
+
+
+@dataclass(frozen=True)
+class _UnitScore:
+    """A unit's score before its chunk's rank is known."""
+
+    unit: Unit
+    base: float
+    coverage: float
+    chunk_support: float
+    focus_found: bool
+    rest_support: float
+    focus_credit: float
+
+
+class QuestionScorer:
+    """Scores the units of chunks against one question.
+
+    Per-chunk results do not depend on the chunk's rank, so they are kept: retrieval scores its
+    lexical candidates while the query embedding is still being computed, and composition only
+    adds the rank once the fused list is known.
+    """
+
+    def __init__(self, question: str, index: LexicalIndex, context: str = "") -> None:
+        self.question = question
+        self.index = index
+        self.groups = question_terms(question)
+        self.weights = [index.idf(term) for term, _ in self.groups]
+        if self.weights:
+            self.weights[0] *= FOCUS_WEIGHT  # the first term is what the question asks about
+        # An earlier question in the conversation helps, but is not what must be answered.
+        self.asked = len(self.groups)
+        own = {term for term, _ in self.groups}
+        for term, alternatives in question_terms(context):
+            if term not in own:
+                self.groups.append((term, alternatives))
+                self.weights.append(CONTEXT_WEIGHT * index.idf(term))
+        self.total = sum(self.weights) or 1.0
+        self.cues = QuestionCues.of(f"{question} {context}")
+        self.years = {m.group(0) for m in _YEAR.finditer(question)}
+        self._scores: dict[str, list[_UnitScore]] = {}
+
+    def prepare(self, chunks: Sequence[StoredChunk]) -> None:
+        for chunk in chunks:
+            self.chunk_scores(chunk)
+
+    def score(self, hits: Sequence[Hit]) -> list[ScoredUnit]:
+        """Every unit of the best chunks, scored, best first."""
+        scored = [
+            ScoredUnit(
+                u.unit,
+                rank,
+                hit,
+                u.base + 0.12 / (1 + rank),
+                u.coverage,
+                u.chunk_support,
+                u.focus_found,
+                u.rest_support,
+                u.focus_credit,
+            )
+            for rank, hit in enumerate(hits[:CHUNKS_READ])
+            for u in self.chunk_scores(hit.chunk)
+        ]
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def chunk_scores(self, chunk: StoredChunk) -> list[_UnitScore]:
+        cached = self._scores.get(chunk.chunk_id)
+        if cached is not None:
+            return cached
+        index, weights, cues, total = self.index, self.weights, self.cues, self.total
+        view = ChunkView.of(chunk, index)
+        units, analysed = view.units, view.analysed
+        matchers = [_GroupMatcher(alts, view) for _, alts in self.groups]
+        weighted = list(zip(weights, matchers, strict=True))
+        recency = index.recency(index.live.get(chunk.doc.doc_id))
+        chunk_credits = [w * m.credit(view.all_terms) for w, m in weighted]
+        chunk_support = sum(chunk_credits) / total
+        focus_found = bool(matchers) and matchers[0].credit(view.all_terms) > 0
+        rest_weight = sum(weights[1 : self.asked])
+        rest_support = sum(chunk_credits[1 : self.asked]) / rest_weight if rest_weight else 1.0
+        out: list[_UnitScore] = []
+        for unit in units:
+            own = analysed[unit.position]
+            # Where the unit sits says what it is about: its list item, its headings, the
+            # sentence before it, its document's title and dates; each counts for less.
+            layers = (
+                (0.6, analysed[unit.parent] if unit.parent is not None else set()),
+                (0.5, view.unit_headings[unit.position]),
+                (0.4, _previous_sentence(units, analysed, unit)),
+                (0.4, view.document_terms),
+            )
+            coverage = 0.0
+            focus_credit = 0.0
+            for i, (weight, matcher) in enumerate(weighted):
+                credit = matcher.credit(own)
+                for layer_weight, layer in layers:
+                    if credit >= layer_weight:
+                        break
+                    if layer:
+                        credit = max(credit, layer_weight * matcher.credit(layer))
+                coverage += weight * credit
+                if i == 0:
+                    focus_credit = credit
+            coverage /= total
+            if self.years and _other_year(unit, units, self.years):
+                coverage *= 0.5  # "the 2024 meeting" does not answer a question about 2025
+            score = coverage + _cue_bonus(unit, cues)
+            if cues.count and matchers and _counts(unit.text, matchers[0]):
+                score += 0.2  # "21 kommuner" answers "hvor mange kommuner"
+            if (
+                cues.definition
+                and unit.kind == "heading"
+                and matchers
+                and not _YEAR.search(unit.text)
+            ):
+                # "Hva er X?" is best answered by the section titled X (a heading with a year
+                # is about one occasion of X, not about what X is).
+                score += 0.2 * matchers[0].credit(own)
+            score += (0.25 if cues.now else 0.03) * recency
+            if len(unit.text) < 12 and unit.kind != "item":
+                score -= 0.15  # bare headings like "Nivå 1" answer nothing alone
+            if len(unit.text) > 350:
+                score -= 0.1
+            out.append(
+                _UnitScore(
+                    unit, score, coverage, chunk_support, focus_found, rest_support, focus_credit
+                )
+            )
+        self._scores[chunk.chunk_id] = out
+        return out
+
+
+def score_units(
+    question: str,
+    hits: Sequence[Hit],
+    index: LexicalIndex,
+    scorer: QuestionScorer | None = None,
+) -> list[ScoredUnit]:
+    """Every unit of the best chunks, scored against the question, best first."""
+    return (scorer or QuestionScorer(question, index)).score(hits)
+
+
+def _other_year(unit: Unit, units: list[Unit], years: set[str]) -> bool:
+    """Whether the unit, its list item or its heading is dated, but not in the years asked."""
+    around = [unit.text, unit.heading]
+    if unit.parent is not None:
+        around.append(units[unit.parent].text)
+    found = {m.group(0) for text in around for m in _YEAR.finditer(text)}
+    return bool(found) and not found & years
+
+
+def _previous_sentence(units: list[Unit], analysed: list[set[str]], unit: Unit) -> set[str]:
+    if unit.kind != "sentence" or unit.position == 0:
+        return set()
+    before = units[unit.position - 1]
+    return analysed[before.position] if before.kind == "sentence" else set()
+
+
+def _cue_bonus(unit: Unit, cues: QuestionCues) -> float:
+    text = unit.text
+    bonus = 0.0
+    if cues.count and _NUMBER.search(_YEAR.sub("", _DATE.sub("", text))):  # dates are not counts
+        bonus += 0.25
+    if cues.when and (_DATE.search(text) or _YEAR.search(text)):
+        bonus += 0.25
+    if cues.who and (_NAME.search(text) or _ROLE.search(text)):
+        bonus += 0.15
+    if cues.which and (unit.kind == "item" or text.count(",") >= 3):
+        bonus += 0.1
+    if cues.where and _PLACE.search(text):
+        bonus += 0.2
+    if cues.definition and unit.kind == "item" and unit.parent is None and unit.heading:
+        bonus += 0.05
+    return bonus
+
+
+# "på Union scene", "i Drammen": a preposition of place before a name.
+_PLACE = re.compile(r"\b(på|pa|i|ved|hos)\s+[A-ZÆØÅ][\wæøå-]+")
+_COUNTED = re.compile(r"\b\d+(?:[ .,]\d+)*\s+(?:nye\s+|flere\s+|ulike\s+)?([^\W\d_]+)")
+
+
+def _counts(text: str, focus: _GroupMatcher) -> bool:
+    """Whether the text puts a number in front of the thing the question counts."""
+    return any(focus.credit({stem(m.group(1).lower())}) > 0 for m in _COUNTED.finditer(text))
