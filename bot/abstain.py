@@ -20,7 +20,12 @@ CLOSEST = 3
 
 def is_weak(composition: Composition) -> bool:
     """Whether the evidence is too weak to answer from."""
-    return not composition.text or not composition.focus_found or composition.support < MIN_SUPPORT
+    return (
+        not composition.text
+        or not composition.focus_found
+        or composition.support < MIN_SUPPORT
+        or composition.rest_support < MIN_REST_SUPPORT
+    )
 
 
 def closest_documents(hits: Sequence[Hit], limit: int = CLOSEST) -> list:
