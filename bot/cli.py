@@ -17,13 +17,18 @@ MAX_HISTORY_TURNS = 10
 def _answerer(ctx: click.Context, *, quiet: bool = False):
     """An Answerer over a store that holds the corpus (ingesting it first on a fresh data dir)."""
     from bot.answering import Answerer
-    from ingest.store import StoreUnavailable
+    from ingest.embedder import make_embedder
+    from ingest.store import Store, StoreUnavailable
 
     settings = settings_of(ctx)
+    embedder = make_embedder(settings)  # the model loads once, on first use, for both jobs
     try:
         from ingest.pipeline import ensure_ingested
 
-        report = ensure_ingested(settings, progress=not quiet and sys.stderr.isatty())
+        store = Store.open(settings)
+        report = ensure_ingested(
+            settings, store=store, embedder=embedder, progress=not quiet and sys.stderr.isatty()
+        )
         if report is not None and not quiet:
             click.echo(
                 f"Leste inn {report.chunks} tekstbiter fra {report.added} dokumenter "
@@ -32,7 +37,7 @@ def _answerer(ctx: click.Context, *, quiet: bool = False):
             )
     except StoreUnavailable as exc:
         raise click.ClickException(_store_message(exc)) from exc
-    return Answerer.from_settings(settings)
+    return Answerer(settings, store=store, embedder=embedder)
 
 
 def _store_message(exc: Exception) -> str:
