@@ -41,6 +41,7 @@ EMPTY_CORPUS_REPLY = (
     "Ingen dokumenter er lest inn ennå, så jeg har ingenting å svare ut fra. "
     "Kjør `hfbot ingest` (eller be en administrator om å oppdatere dokumentene)."
 )
+ENGLISH_LEAD = "From the documents (quoted in Norwegian):"
 LONG_NOTE = "(Spørsmålet var svært langt; jeg søkte med de første {n} tegnene.)"
 _ENGLISH = re.compile(
     r"\b(what|who|when|where|which|how|is|are|does|do|the|of|and|in)\b", re.IGNORECASE
@@ -244,9 +245,11 @@ class Answerer:
                 abstained=True,
                 closest=closest,
             )
+        # Quotes stay in the documents' Norwegian; an English asker is told so.
+        text = f"{ENGLISH_LEAD}\n{composition.text}" if english else composition.text
         return Answer(
             question=question,
-            text=composition.text,
+            text=text,
             abstained=False,
             citations=composition.citations,
         )

@@ -113,6 +113,7 @@ def test_english_question_is_answered_from_norwegian_sources(answerer: Answerer)
     answer = answerer.answer("How many employees does Vestre Viken have?")
     assert not answer.abstained, answer.text
     assert "9400" in answer.text
+    assert answer.text.startswith("From the documents (quoted in Norwegian):")
 
 
 def test_newest_document_wins_when_documents_disagree(empty_store: Store, settings) -> None:
