@@ -284,6 +284,8 @@ class Bench:
     def worker(self, mode: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
         command = [sys.executable, __file__, "--worker", mode, "--embedder", self.args.embedder]
         command += ["--repeats", str(self.args.repeats), "--cache", str(self.cache), *extra]
+        if self.args.progress:
+            command.append("--progress")  # the embedding bar goes to workers.log
         timeout = INGEST_TIMEOUT_S if mode == "ingest" else QUERY_TIMEOUT_S
         with self.log.open("a") as log:
             log.write(f"\n=== {mode} {env} {extra}\n")
