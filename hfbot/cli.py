@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from hfbot.network import keep_loopback_direct
 from hfbot.settings import Settings, load_settings
 
 
@@ -20,6 +21,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    keep_loopback_direct()
     ctx.obj = load_settings()
 
 

@@ -155,7 +155,9 @@ def ensure_ingested(
     progress: bool = False,
 ) -> IngestReport | None:
     """Ingest the configured corpus when the store holds no documents; None when not needed."""
-    store = store or Store.open(settings)
+    if store is None:
+        with Store.open(settings) as owned:
+            return ensure_ingested(settings, owned, embedder, progress)
     if store.documents():
         return None
     return run_ingest(settings, store=store, embedder=embedder, progress=progress)
@@ -266,7 +268,23 @@ def _run_locked(
         # Without its manifest every document's metadata would be wrong: change nothing.
         report.failed.append({"file": MANIFEST_NAME, "error": str(exc)})
         return report
-    store = store or Store.open(settings)
+    if store is None:
+        with Store.open(settings) as owned:
+            return _apply(settings, sources, report, rebuild, dry_run, owned, embedder, progress)
+    return _apply(settings, sources, report, rebuild, dry_run, store, embedder, progress)
+
+
+def _apply(
+    settings: Settings,
+    sources: dict[str, _Source],
+    report: IngestReport,
+    rebuild: bool,
+    dry_run: bool,
+    store: Store,
+    embedder: Embeddings | None,
+    progress: bool,
+) -> IngestReport:
+    """Bring the store in line with the discovered sources."""
     if rebuild and not dry_run:
         store.reset()
     if not dry_run:

@@ -109,6 +109,20 @@ class Store:
     def open(cls, settings: Settings) -> Store:
         return cls(make_client(settings), settings.collection)
 
+    def close(self) -> None:
+        """Release the client's files and connections (an embedded store holds several)."""
+        close = getattr(self.client, "close", None)
+        # Closing a client that lost its server is not worth failing over.
+        with contextlib.suppress(Exception):
+            if close is not None:
+                close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     # ---- registry (read) -------------------------------------------------------------------
 
     def documents(self) -> dict[str, StoredDocument]:

@@ -13,8 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from hfbot.network import keep_loopback_direct
 from hfbot.settings import BUNDLED_CORPUS, Settings, load_settings
 from tests.fakes import FakeEmbedder
+
+# As `hfbot` does at start: the servers the tests start on 127.0.0.1 are reached directly even
+# where the machine has a proxy for the package registries.
+keep_loopback_direct()
 
 _REAL_ENV = (
     "SLACK_BOT_TOKEN",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from hfbot.settings import Settings
@@ -37,8 +39,9 @@ def _both_stores(settings: Settings, request: pytest.FixtureRequest) -> Store:
 
 
 @pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.slow)])
-def store(settings: Settings, request: pytest.FixtureRequest) -> Store:
-    return _both_stores(settings, request)
+def store(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Store]:
+    with _both_stores(settings, request) as opened:
+        yield opened
 
 
 def test_unpublished_chunks_are_invisible(store: Store, fake_embedder: FakeEmbedder) -> None:

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.app import proxy_for
 from bot.slack.deps import BotDeps
+from bot.slack.proxies import proxy_for
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from bot.slack.dedupe import EventDeduper, dedupe_middleware
 from bot.slack.deps import AnswererLike, BotDeps
 from bot.slack.feedback import FeedbackStore
 from bot.slack.listeners import register_listeners
+from bot.slack.proxies import direct_connections_middleware, proxy_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,19 +48,6 @@ def api_base_url(settings: Settings) -> str:
             f"SLACK_API_URL must be an http(s) URL ending in /api/ (got {settings.slack_api_url!r})"
         )
     return url
-
-
-def proxy_for(url: str) -> str | None:
-    """The proxy slack_sdk should use for `url`.
-
-    slack_sdk reads HTTPS_PROXY but ignores NO_PROXY; honour NO_PROXY here so a local
-    SLACK_API_URL (tests, an internal gateway) is not sent through a corporate proxy.
-    """
-    host = urlsplit(url).hostname or ""
-    if host and urllib.request.proxy_bypass(host):
-        return None
-    proxies = urllib.request.getproxies()
-    return proxies.get(urlsplit(url).scheme) or proxies.get("https") or None
 
 
 def make_web_client(settings: Settings, token: str | None = None) -> WebClient:
@@ -126,6 +113,7 @@ def build_app(
             max_workers=LISTENER_THREADS, thread_name_prefix="hfbot-slack"
         ),
     )
+    app.use(direct_connections_middleware)
     app.use(dedupe_middleware(EventDeduper(feedback)))
     register_listeners(app, deps)
     app.error(_log_unhandled)

@@ -64,6 +64,8 @@ def make_http_server(  # type: ignore[no-untyped-def]
         ident="hfbot",
         # Slack bodies are small; a huge one is not from Slack.
         max_request_body_size=10 * 1024 * 1024,
+        # select() fails outright once the process holds a file descriptor above 1023.
+        asyncore_use_poll=True,
         **adjustments,
     )
 

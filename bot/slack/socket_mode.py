@@ -27,6 +27,8 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from bot.slack.proxies import websocket_proxy
+
 log = logging.getLogger(__name__)
 
 RECONNECT_BACKOFF_S = (0.5, 1, 2, 5, 10, 30)
@@ -92,6 +94,7 @@ class WebsocketsSocketModeClient(BaseSocketModeClient):
                 ping_timeout=self.ping_interval * 2,
                 close_timeout=2,
                 max_size=None,
+                proxy=websocket_proxy(url),
             ) as connection:
                 opened.put(connection)
                 self._read(connection)

@@ -23,6 +23,7 @@ def corpus_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Set
     report = run_ingest(settings, store=store, embedder=FakeEmbedder())
     assert not report.failed
     yield settings, store
+    store.close()
 
 
 @pytest.fixture
@@ -32,8 +33,9 @@ def answerer(corpus_store: tuple[Settings, Store]) -> Answerer:
 
 
 @pytest.fixture
-def empty_store(settings: Settings) -> Store:
-    return Store.open(settings)
+def empty_store(settings: Settings) -> Iterator[Store]:
+    with Store.open(settings) as store:
+        yield store
 
 
 @pytest.fixture

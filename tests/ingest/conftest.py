@@ -61,7 +61,8 @@ def make_docx(
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
-    yield Store.open(settings)
+    with Store.open(settings) as opened:
+        yield opened
 
 
 @pytest.fixture

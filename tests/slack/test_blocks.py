@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.app import SlackConfigError, api_base_url, make_web_client, proxy_for
+from bot.slack.app import SlackConfigError, api_base_url, make_web_client
 from bot.slack.blocks import (
     MAX_BLOCKS,
     answer_messages,
@@ -22,8 +22,10 @@ from bot.slack.mrkdwn import (
     plain_text_from_slack,
     split_text,
 )
+from bot.slack.proxies import proxy_for, websocket_proxy
 from bot.slack.ratelimit import RateLimiter
 from bot.types import Answer, Citation
+from hfbot.network import keep_loopback_direct
 from hfbot.settings import load_settings
 
 
@@ -139,6 +141,28 @@ def test_no_proxy_is_honoured_for_the_web_api(monkeypatch: pytest.MonkeyPatch) -
         "RateLimitErrorRetryHandler",
         "ConnectionErrorRetryHandler",
     }
+
+
+def test_loopback_never_goes_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI machines set a proxy for the package registries and no NO_PROXY at all.
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    for url in ("http://127.0.0.1:8080/api/", "http://localhost:1/api/", "http://[::1]:2/api/"):
+        assert proxy_for(url) is None
+    assert websocket_proxy("ws://127.0.0.1:9/link") is None
+    assert websocket_proxy("wss://wss-primary.slack.com/link") is True
+    assert proxy_for("https://slack.com/api/") == "http://proxy.example:3128"
+
+
+def test_a_configured_proxy_gets_loopback_added_to_no_proxy() -> None:
+    env = {"HTTPS_PROXY": "http://proxy.example:3128", "no_proxy": "intern.vestreviken.no"}
+    keep_loopback_direct(env)
+    assert env["NO_PROXY"] == env["no_proxy"] == "intern.vestreviken.no,localhost,127.0.0.1,::1"
+    untouched: dict[str, str] = {}
+    keep_loopback_direct(untouched)
+    assert untouched == {}
 
 
 def test_rate_limiter_is_a_sliding_window_per_user() -> None:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.slack import blocks
-from tests.slack.conftest import Bot
+from tests.slack.conftest import DIRECT, Bot
 from tests.slack.fake_slack import BOT_ID, BOT_USER_ID, action_ids, block_texts
 
 pytestmark = pytest.mark.slow  # starts an HTTP server and a fake Slack per test
@@ -218,9 +218,8 @@ def test_signature_is_required(bot: Bot) -> None:
 
 
 def test_healthz_answers_without_a_signature(bot: Bot) -> None:
-    import urllib.request
 
-    with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
+    with DIRECT.open(bot.url + "/healthz", timeout=5) as response:
         assert response.status == 200
         assert json.loads(response.read()) == {"status": "ok"}
 

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 
 from hfbot.cli import cli
 from tests.conftest import free_port
-from tests.slack.conftest import BOT_TOKEN, SIGNING_SECRET, Bot
+from tests.slack.conftest import BOT_TOKEN, DIRECT, SIGNING_SECRET, Bot
 from tests.slack.fake_slack import FakeSlackAPI, block_texts
 
 
@@ -79,7 +78,7 @@ def test_hfbot_serve_answers_a_signed_mention(
         while True:
             assert proc.poll() is None, (tmp_path / "serve.log").read_text()
             try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                with DIRECT.open(url + "/healthz", timeout=2) as response:
                     assert json.loads(response.read()) == {"status": "ok"}
                     break
             except OSError:
