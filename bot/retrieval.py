@@ -11,8 +11,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,7 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.norwegian import analyze, query_terms
-from ingest.store import Store, StoredChunk, StoredDocument
+from ingest.store import STRAY_MARGIN, Store, StoredChunk, StoredDocument
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
@@ -36,7 +36,7 @@ LEXICAL_WEIGHT = 1.0
 DENSE_WEIGHT = 0.5
 DENSE_WEIGHT_UNKNOWN_WORDS = 1.0
 CANDIDATES = 20  # how deep BM25 is read before fusing (it is cheap)
-DENSE_CANDIDATES = 10  # how deep dense search is read (each extra hit is a Chroma fetch)
+DENSE_CANDIDATES = 10  # how deep the dense ranking is read
 ALTERNATIVE_WEIGHT = 0.5
 PREPARED = 8  # lexical candidates handed to `while_embedding`
 BACKGROUND_REBUILD_CHUNKS = 5000  # indexes this large are rebuilt while the old one serves
@@ -83,6 +83,8 @@ class LexicalIndex:
     oldest: date | None = None
     # Per-chunk analysis for answer composition, filled on first use (bot.compose.ChunkView).
     cache: dict[str, Any] = field(default_factory=dict)
+    # chunk id → position in `chunks`: dense hits are looked up here, not fetched from the store.
+    positions: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -107,6 +109,7 @@ class LexicalIndex:
             doc_freq=doc_freq,
             newest=max(dates) if dates else None,
             oldest=min(dates) if dates else None,
+            positions={chunk.chunk_id: pos for pos, chunk in enumerate(chunks)},
         )
 
     def search(
@@ -147,25 +150,6 @@ class LexicalIndex:
             return 0.0
         span = (self.newest - self.oldest).days
         return 1.0 if span <= 0 else (when - self.oldest).days / span
-
-
-class _PendingVector(Sequence[float]):
-    """A query embedding still being computed: reading it waits for it."""
-
-    def __init__(self, future: Future[list[float]]) -> None:
-        self._future = future
-
-    def _vector(self) -> list[float]:
-        return self._future.result()
-
-    def __len__(self) -> int:
-        return len(self._vector())
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return self._vector()[i]
-
-    def __iter__(self) -> Iterator[float]:
-        return iter(self._vector())
 
 
 def searchable_text(chunk: StoredChunk) -> str:
@@ -261,13 +245,9 @@ class Retriever:
         index = self.index()
         if not index.chunks:
             return []
-        # The dense side runs on worker threads: the embedding, and the store query, which is
-        # handed the embedding still pending so its own preliminaries (Store.query counts the
-        # collection first) overlap the model. Meanwhile BM25 runs here.
-        embedding = _EMBEDDING_POOL.submit(self.embedder.embed_query, query)
-        dense_future = _EMBEDDING_POOL.submit(
-            self.store.query, _PendingVector(embedding), DENSE_CANDIDATES, index.live
-        )
+        # The dense side (embedding, then the nearest ids) runs on a worker thread while BM25
+        # runs here.
+        dense_future = _EMBEDDING_POOL.submit(self._dense, query, index)
         try:
             terms, alternatives = query_terms(query)
             lexical = index.search(terms, CANDIDATES, alternatives)
@@ -285,9 +265,9 @@ class Retriever:
             hit = hits.setdefault(chunk.chunk_id, Hit(chunk=chunk, score=0.0))
             hit.lexical_rank, hit.lexical_score = rank, score
             hit.score += LEXICAL_WEIGHT / (RRF_K + rank)
-        for rank, chunk in enumerate(dense, start=1):
+        for rank, (chunk, similarity) in enumerate(dense, start=1):
             hit = hits.setdefault(chunk.chunk_id, Hit(chunk=chunk, score=0.0))
-            hit.dense_rank, hit.dense_score = rank, chunk.score
+            hit.dense_rank, hit.dense_score = rank, similarity
             hit.score += dense_weight / (RRF_K + rank)
         # Documents contradict each other across years: a mild pull towards the newest always,
         # a strong one when the question asks about the present.
@@ -295,3 +275,13 @@ class Retriever:
         for hit in hits.values():
             hit.score += weight * index.recency(index.live.get(hit.chunk.doc.doc_id))
         return sorted(hits.values(), key=lambda h: -h.score)[:k]
+
+    def _dense(self, query: str, index: LexicalIndex) -> list[tuple[StoredChunk, float]]:
+        """The nearest live chunks of the index's corpus version, with their similarity."""
+        embedding = self.embedder.embed_query(query)
+        hits: list[tuple[StoredChunk, float]] = []
+        for chunk_id, similarity in self.store.nearest(embedding, DENSE_CANDIDATES + STRAY_MARGIN):
+            pos = index.positions.get(chunk_id)
+            if pos is not None:  # stray chunks of a killed run, or of a newer version
+                hits.append((index.chunks[pos], similarity))
+        return hits[:DENSE_CANDIDATES]

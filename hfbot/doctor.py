@@ -25,11 +25,11 @@ from hfbot.settings import REPO_ROOT, Settings
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
+    from slack_sdk import WebClient
 
     from ingest.store import Store
 
 SLACK_MANIFEST = REPO_ROOT / "slack-app-manifest.yaml"
-DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 CHECK_TIMEOUT_S = 60.0
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
@@ -301,11 +301,12 @@ class Doctor:
         s = self.settings
         if not s.slack_bot_token:
             return _skip(name, "no SLACK_BOT_TOKEN: Slack not checked")
-        from slack_sdk import WebClient
         from slack_sdk.errors import SlackApiError
 
-        base_url = _api_base_url(s.slack_api_url)
-        client = WebClient(token=s.slack_bot_token, base_url=base_url, timeout=10)
+        made = self._slack_client(name, s.slack_bot_token)
+        if isinstance(made, CheckResult):
+            return made
+        client, base_url = made
         try:
             response = client.auth_test()
         except SlackApiError as exc:
@@ -338,15 +339,27 @@ class Doctor:
             )
         return _ok(name, f"bot {who}, all {len(needed)} scopes of the manifest granted")
 
+    def _slack_client(self, name: str, token: str) -> tuple[WebClient, str] | CheckResult:
+        """The bot's own WebClient (SLACK_API_URL, proxy rules), with a short time-out."""
+        from bot.slack.app import SlackConfigError, api_base_url, make_web_client
+
+        try:
+            base_url = api_base_url(self.settings)
+        except SlackConfigError as exc:
+            return _fail(name, str(exc), "fix SLACK_API_URL or unset it to use slack.com")
+        client = make_web_client(self.settings, token)
+        client.timeout = 10
+        return client, base_url
+
     def check_slack_socket(self) -> CheckResult:
         name = "slack socket mode"
         s = self.settings
         if not s.slack_app_token:
             return _skip(name, "HTTP mode (no SLACK_APP_TOKEN)")
-        from slack_sdk import WebClient
-
-        base_url = _api_base_url(s.slack_api_url)
-        client = WebClient(token=s.slack_app_token, base_url=base_url, timeout=10)
+        made = self._slack_client(name, s.slack_app_token)
+        if isinstance(made, CheckResult):
+            return made
+        client, _ = made
         try:
             # Asks for a websocket address without connecting: proves the app token works.
             client.apps_connections_open(app_token=s.slack_app_token)
@@ -421,11 +434,6 @@ def _stored_dimension(store: Store) -> int | None:
     if vectors is None or len(vectors) == 0:
         return None
     return len(vectors[0])
-
-
-def _api_base_url(url: str | None) -> str:
-    base = url or DEFAULT_SLACK_API_URL
-    return base if base.endswith("/") else base + "/"
 
 
 def _header(headers: Any, name: str) -> str | None:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 CORPUS_RECORD = "__corpus__"
 PENDING_PREFIX = "__pending__:"
 _DUMMY_EMBEDDING = [1.0]  # registry records carry no meaning in vector space
+# Dense searches read this many extra hits for stray chunks a killed run may have left.
+STRAY_MARGIN = 8
 _PAGE = 2000
 
 
@@ -246,12 +248,9 @@ class Store:
         live = self.documents() if live is None else live
         if not live or k <= 0:
             return []
-        n = min(self.chunks.count(), k + 8)  # a few extra for stray chunks of a killed run
-        if n <= 0:
-            return []
         got = self.chunks.query(
             query_embeddings=[list(map(float, embedding))],
-            n_results=n,
+            n_results=k + STRAY_MARGIN,
             include=["documents", "metadatas", "distances"],
         )
         hits: list[StoredChunk] = []
@@ -266,6 +265,20 @@ class Store:
             if stored is not None:
                 hits.append(stored)
         return hits[:k]
+
+    def nearest(self, embedding: Sequence[float], n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the n nearest chunks, best first, live or not.
+
+        Ids and distances only: a reader that holds the live chunks already (the lexical
+        index) need not fetch their text and metadata again.
+        """
+        if n <= 0:
+            return []
+        got = self.chunks.query(
+            query_embeddings=[list(map(float, embedding))], n_results=n, include=["distances"]
+        )
+        distances = (got.get("distances") or [[]])[0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], distances, strict=False)]
 
     def live_chunks(self, live: dict[str, StoredDocument] | None = None) -> list[StoredChunk]:
         """Every live chunk (for the lexical index), in a stable order."""

@@ -166,7 +166,7 @@ def test_store_failing_mid_search_raises_store_unavailable(answerer: Answerer, m
     def broken(*args, **kwargs):
         raise ConnectionError("server gone")
 
-    monkeypatch.setattr(answerer.store, "query", broken)
+    monkeypatch.setattr(answerer.store, "nearest", broken)
     with pytest.raises(StoreUnavailable):
         answerer.answer("Hva er KAD-plasser?")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.retrieval import Retriever
+from ingest.models import Chunk, DocumentMeta
 from ingest.store import Store
 from tests.answer.simple_corpus import add_document
 from tests.fakes import FakeEmbedder
@@ -107,3 +108,17 @@ def test_a_large_index_is_rebuilt_in_the_background_while_the_old_one_serves(
     while retriever.index() is old and time.monotonic() < deadline:
         time.sleep(0.05)
     assert {c.doc.file for c in retriever.index().chunks} == {"a.txt", "b.txt"}
+
+
+def test_chunks_of_an_unfinished_write_are_never_retrieved(empty_store: Store) -> None:
+    # A killed ingest leaves chunks that were written but never published.
+    embedder = FakeEmbedder()
+    add_document(empty_store, embedder, file="a.txt", text="Legevakten i Lier har døgnåpent.")
+    stray_text = "Sykehusapoteket ligger i Drammen."
+    meta = DocumentMeta(doc_id="b.txt", file="b.txt", title="B")
+    stray = [Chunk(doc_id="b.txt", content_hash="unpublished", index=0, text=stray_text)]
+    empty_store.write_chunks(stray, embedder.embed_documents([stray_text]), meta)
+
+    hits = Retriever(empty_store, embedder).search(stray_text)
+    assert [h.chunk.doc.file for h in hits] == ["a.txt"]
+    assert hits[0].dense_rank == 1 and hits[0].dense_score > -1
