@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -61,7 +63,13 @@ class SentenceTransformerEmbedder(Embeddings):
         return int(getattr(self.model, "max_seq_length", 256) or 256)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=True)["input_ids"])
+        return len(self._counting_tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    @cached_property
+    def _counting_tokenizer(self) -> Any:
+        # A copy of its own: chunking counts tokens on another thread while the model encodes,
+        # and a fast tokenizer shared across threads fails with "Already borrowed".
+        return copy.deepcopy(self.model.tokenizer)
 
     def embed_documents(
         self, texts: Sequence[str], show_progress: bool = False

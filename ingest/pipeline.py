@@ -12,7 +12,9 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +41,10 @@ log = logging.getLogger(__name__)
 # Bump when cleaning or chunking changes, so every document is re-chunked on the next run.
 PIPELINE_VERSION = "6"
 DERIVED_META = "derived"  # fingerprint of metadata taken from the file itself
-EMBED_GROUP = 1024  # chunks embedded and written per round: big batches, bounded memory
+# Chunks embedded and written per round: while one round embeds, the next documents are read
+# and chunked on another thread, so rounds are kept short enough to overlap.
+EMBED_GROUP = 256
+PREPARE_AHEAD = 8  # documents read and chunked ahead of the embedding (bounds memory)
 EMBED_SLICE = 256  # texts per encode call (the progress bar moves per slice)
 
 
@@ -458,10 +463,13 @@ def _embed_and_publish(
             _write_group(store, embedder, group, report, bar)
             group.clear()
 
+    def prepare(source: _Source) -> _Prepared:
+        return _prepare(source, settings, counter, max_tokens, source.doc_id in live)
+
     try:
-        for source in sources:
+        for source, outcome in _prefetched(prepare, sources, PREPARE_AHEAD):
             try:
-                prepared = _prepare(source, settings, counter, max_tokens, source.doc_id in live)
+                prepared = outcome.result()
             except LoadError as exc:
                 report.failed.append({"file": source.doc_id, "error": str(exc)})
                 continue
@@ -479,6 +487,25 @@ def _embed_and_publish(
     finally:
         if bar is not None:
             bar.close()
+
+
+def _prefetched(
+    work: Callable[[_Source], _Prepared], sources: Sequence[_Source], ahead: int
+) -> Iterator[tuple[_Source, Future[_Prepared]]]:
+    """Each source with its `work` started on a worker thread, at most `ahead` in advance."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfbot-prepare") as pool:
+        pending: deque[tuple[_Source, Future[_Prepared]]] = deque()
+        upcoming = iter(sources)
+        try:
+            for source in upcoming:
+                pending.append((source, pool.submit(work, source)))
+                if len(pending) > ahead:
+                    yield pending.popleft()
+            while pending:
+                yield pending.popleft()
+        finally:
+            for _, future in pending:  # a failed round: drop the work not started yet
+                future.cancel()
 
 
 def _write_group(

@@ -177,3 +177,27 @@ def test_unsupported_files_are_skipped_and_listed(
     assert report.skipped == ["budsjett.xlsx"]
     assert report.exit_code == 0
     assert list(store.documents()) == ["good.txt"]
+
+
+def test_broken_documents_among_many_rounds_lose_nothing(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small rounds: documents are read ahead on a worker while earlier rounds embed.
+    monkeypatch.setattr("ingest.pipeline.EMBED_GROUP", 2)
+    monkeypatch.setattr("ingest.pipeline.PREPARE_AHEAD", 2)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(12):
+        (folder / f"referat-{n:02d}.txt").write_text(
+            f"Referat {n}\n\nMøte nummer {n} i helsefellesskapet.\n", encoding="utf-8"
+        )
+    (folder / "referat-05.txt").write_bytes(b"")
+    (folder / "referat-09.pdf").write_bytes(_corrupt_pdf())
+
+    report = run_ingest(settings, [folder], embedder=FakeEmbedder())
+
+    assert sorted(f["file"] for f in report.failed) == ["referat-05.txt", "referat-09.pdf"]
+    assert report.added == 11
+    with Store.open(settings) as store:
+        texts = live_texts(store)
+    assert sorted(texts) == sorted(f"referat-{n:02d}.txt" for n in range(12) if n != 5)
