@@ -308,8 +308,15 @@ def stem(word: str) -> str:
         return word
     # Fold first: OCR'd "Statssekretaer" and typed "statssekretær" must stem alike.
     word = fold(NYNORSK_TO_BOKMAL.get(word, word))
+    # "Helsefelleskapet" (a common misspelling, in a title of the corpus too) is "fellesskap".
+    word = word.replace("sskap", "skap")
     with _stemmer_lock:  # PyStemmer objects are not thread-safe
-        return _stemmer.stemWord(word)
+        stemmed = _stemmer.stemWord(word)
+    # The stemmer keeps the noun of an -ere verb apart from the verb: "organisering" must meet
+    # "organisert" (and "vurdering" "vurdert", "finansiering" "finansiert").
+    if stemmed.endswith("ering") and len(stemmed) > 7:
+        return stemmed[:-3]
+    return stemmed
 
 
 def expand_phrases(text: str) -> str:

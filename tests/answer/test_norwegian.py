@@ -10,6 +10,16 @@ def test_inflections_of_a_word_share_one_term() -> None:
     assert analyze("partnerskapsmøtet") == analyze("partnerskapsmøte")
 
 
+def test_the_noun_of_an_ere_verb_meets_the_verb() -> None:
+    assert analyze("organisering") == analyze("organisert") == analyze("organiseres")
+    assert analyze("vurderingen") == analyze("vurdert")
+    assert analyze("styring") != analyze("styrt")  # only -ering nouns are touched
+
+
+def test_the_common_misspelling_of_fellesskap_meets_the_word() -> None:
+    assert analyze("Helsefelleskapet") == analyze("helsefellesskapet")
+
+
 def test_nynorsk_forms_meet_bokmal_ones() -> None:
     assert analyze("sjukehuset") == analyze("sykehus")
     assert analyze("kommunar") == analyze("kommuner")
