@@ -7,10 +7,10 @@ text, and marked with its source [n]. At most ~600 characters; no passage twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from bot.passages import heading_lines, split_units
+from bot.passages import Unit, heading_lines, split_units
 from bot.retrieval import Hit, LexicalIndex
 from bot.scoring import QuestionCues, QuestionScorer, ScoredUnit
 from bot.types import Citation
@@ -21,6 +21,7 @@ SAME_CHUNK_SHARE = 0.6
 OTHER_CHUNK_SHARE = 0.8
 NOW_SHARE = 0.85
 SIBLING_SHARE = 0.8  # an item this close to the best one brings the whole list along
+MAX_FOLLOWING_UNITS = 6  # of the list a lead-in ending in ':' announces
 
 
 @dataclass
@@ -67,6 +68,11 @@ def compose(
     # well: from the same chunk at 60 % of the best score, from elsewhere at 80 %.
     chosen = _with_list_members([best], scored, cues, len(best.unit.text))
     used = sum(len(c.unit.text) for c in chosen)
+    if best.unit.is_list_intro and len(chosen) == 1:
+        # "Følgende prosjekt er tildelt midler:" says nothing without what follows it.
+        follow = _what_follows(best, index, MAX_ANSWER_CHARS - used)
+        chosen += follow
+        used += sum(len(f.unit.text) for f in follow)
     extra = 0
     for candidate in scored:
         if candidate is best:
@@ -88,6 +94,39 @@ def compose(
         used += len(text)
         extra += 1
     return _render(chosen, best, question)
+
+
+def _what_follows(lead: ScoredUnit, index: LexicalIndex, budget: int) -> list[ScoredUnit]:
+    """The units after a lead-in ending in ':', read on into the document's next chunk.
+
+    The list a lead-in announces: its items or headings, or else the one sentence after it.
+    """
+    out: list[ScoredUnit] = []
+    for hit, unit in _units_after(lead, index):
+        if unit.kind == "sentence" and out:
+            break
+        if len(unit.text) > budget or len(out) >= MAX_FOLLOWING_UNITS:
+            break
+        out.append(ScoredUnit(unit, lead.hit_rank, hit, 0.0, 0.0))
+        budget -= len(unit.text)
+        if unit.kind == "sentence":
+            break
+    return out
+
+
+def _units_after(lead: ScoredUnit, index: LexicalIndex) -> Iterator[tuple[Hit, Unit]]:
+    chunk = lead.hit.chunk
+    units = split_units(chunk.text, heading_lines(chunk.heading))
+    for unit in units[lead.unit.position + 1 :]:
+        yield lead.hit, unit
+    pos = index.positions.get(chunk.chunk_id)
+    if pos is None or pos + 1 >= len(index.chunks):
+        return
+    following = index.chunks[pos + 1]
+    if following.doc.doc_id != chunk.doc.doc_id or following.index != chunk.index + 1:
+        return
+    hit = Hit(chunk=following, score=0.0)
+    yield from ((hit, u) for u in split_units(following.text, heading_lines(following.heading)))
 
 
 def _recency(s: ScoredUnit, index: LexicalIndex) -> float:

@@ -21,6 +21,9 @@ from ingest.store import StoredChunk
 CHUNKS_READ = 6  # only the best few chunks are read for answer units
 FOCUS_WEIGHT = 1.5  # the question's first term is what it asks about
 CONTEXT_WEIGHT = 0.3  # terms of the earlier question a follow-up leans on
+# "Hva er X?": a sentence that says what X is outranks sentences that only name X, however
+# many of the question's words they share ("helsefellesskapet Vest-Viken møttes …").
+DEFINITION_BONUS = 0.6
 
 _NUMBER = re.compile(r"\b\d+(?:[ ,.]\d{3})*(?:[.,]\d+)?\b")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
@@ -263,6 +266,8 @@ class QuestionScorer:
                 # "Hva er X?" is best answered by the section titled X (a heading with a year
                 # is about one occasion of X, not about what X is).
                 score += 0.2 * matchers[0].credit(own)
+            if cues.definition and matchers and _defines(unit.text, matchers[0]):
+                score += DEFINITION_BONUS
             score += (0.25 if cues.now else 0.03) * recency
             if len(unit.text) < 12 and unit.kind != "item":
                 score -= 0.15  # bare headings like "Nivå 1" answer nothing alone
@@ -324,6 +329,22 @@ def _cue_bonus(unit: Unit, cues: QuestionCues) -> float:
 # "på Union scene", "i Drammen": a preposition of place before a name.
 _PLACE = re.compile(r"\b(på|pa|i|ved|hos)\s+[A-ZÆØÅ][\wæøå-]+")
 _COUNTED = re.compile(r"\b\d+(?:[ .,]\d+)*\s+(?:nye\s+|flere\s+|ulike\s+)?([^\W\d_]+)")
+
+
+# "X er en …", "X består av …", "I X skal …": a sentence that opens by saying what X is ("X er
+# utvidet" is news about X, not what it is).
+_DEFINING = re.compile(
+    r"^\W*(?:i\s+)?((?:[\wæøå-]+\s+){1,3}?)"
+    r"(?:er\s+(?:en|et|ei|den|det|de)|består\s+av|bestar\s+av|omfatter|betyr|skal"
+    r"|is\s+(?:a|an|the)|are)\b",
+    re.IGNORECASE,
+)
+
+
+def _defines(text: str, focus: _GroupMatcher) -> bool:
+    """Whether the text opens with the question's focus and a verb that defines it."""
+    match = _DEFINING.match(text)
+    return match is not None and focus.credit(set(analyze(match.group(1)))) >= 1.0
 
 
 def _counts(text: str, focus: _GroupMatcher) -> bool:
