@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from bot.abstain import closest_documents, is_weak, refusal_text
 from bot.compose import Composition, compose, make_citation
 from bot.followup import resolve
 from bot.llm import Source, cited_numbers
-from bot.norwegian import content_terms, words
+from bot.norwegian import content_terms, looks_english, words
 from bot.retrieval import Hit, LexicalIndex, Retriever
 from bot.scoring import CHUNKS_READ, QuestionScorer, score_units
 from bot.types import Answer, Turn
@@ -43,9 +42,6 @@ EMPTY_CORPUS_REPLY = (
 )
 ENGLISH_LEAD = "From the documents (quoted in Norwegian):"
 LONG_NOTE = "(Spørsmålet var svært langt; jeg søkte med de første {n} tegnene.)"
-_ENGLISH = re.compile(
-    r"\b(what|who|when|where|which|how|is|are|does|do|the|of|and|in)\b", re.IGNORECASE
-)
 
 
 @dataclass
@@ -55,11 +51,6 @@ class Result:
     answer: Answer
     hits: list[Hit] = field(default_factory=list)
     search_query: str = ""
-
-
-def looks_english(question: str) -> bool:
-    tokens = words(question)
-    return bool(tokens) and len(_ENGLISH.findall(question)) >= max(2, len(tokens) // 4)
 
 
 class Answerer:

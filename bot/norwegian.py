@@ -239,6 +239,50 @@ ENGLISH_TO_NORWEGIAN: dict[str, str] = {
     "reform": "reform",
     "level": "nivå",
     "levels": "nivå",
+    "health partnerships": "helsefellesskap",
+    "municipal health cooperation": "kommunehelsesamarbeidet",
+    "patient groups": "pasientgrupper",
+    "patient group": "pasientgruppe",
+    "how often": "hvor ofte",
+    "often": "ofte",
+    "lead": "lede",
+    "leads": "leder",
+    "led": "ledet",
+    "chairs": "leder",
+    "chaired": "ledet",
+    "chairman": "leder",
+    "presented": "presenterte",
+    "presents": "presenterer",
+    "meet": "møtes",
+    "meets": "møtes",
+    "met": "møttes",
+    "prioritise": "prioritere",
+    "prioritize": "prioritere",
+    "prioritised": "prioritert",
+    "prioritized": "prioritert",
+    "norway": "norge",
+    "signed": "inngått",
+    "entered": "inngått",
+    "established": "etablert",
+    "founded": "etablert",
+    "goal": "mål",
+    "goals": "mål",
+    "aim": "mål",
+    "purpose": "formål",
+    "tasks": "oppgaver",
+    "responsible": "ansvar",
+    "responsibility": "ansvar",
+    "organised": "organisert",
+    "organized": "organisert",
+    "organisation": "organisering",
+    "organization": "organisering",
+    "development": "utvikling",
+    "strategy": "strategi",
+    "national": "nasjonal",
+    "government": "regjeringen",
+    "theme": "tema",
+    "topic": "tema",
+    "deadline": "frist",
 }
 
 # Common abbreviations in public Norwegian documents, expanded on both sides.
@@ -369,3 +413,16 @@ def query_terms(question: str) -> tuple[list[str], list[str]]:
     own = [term for term, _ in groups]
     extra = sorted({t for _, alts in groups for t in alts} - set(own))
     return own, extra
+
+
+_ENGLISH = re.compile(
+    r"\b(what|who|whom|when|where|which|how|is|are|was|were|does|do|did|has|have|can|will|"
+    r"many|much|the|an?|of|and|in|to|with|about|from)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_english(question: str) -> bool:
+    """Whether a question is (mostly) in English."""
+    tokens = words(question)
+    return bool(tokens) and len(_ENGLISH.findall(question)) >= max(2, len(tokens) // 4)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.norwegian import analyze, question_terms, stem
+from bot.norwegian import analyze, looks_english, question_terms, stem
 from bot.passages import Unit, heading_lines, search_units, split_units
 from bot.retrieval import CACHE_LIMIT, Hit, LexicalIndex, asks_about_now
 from ingest.store import StoredChunk
@@ -175,6 +175,8 @@ class QuestionScorer:
         self.index = index
         self.groups = question_terms(question)
         self.weights = [index.idf(term) for term, _ in self.groups]
+        if looks_english(question):
+            self.weights = _english_weights(self.groups, self.weights, index)
         if self.weights:
             self.weights[0] *= FOCUS_WEIGHT  # the first term is what the question asks about
         # An earlier question in the conversation helps, but is not what must be answered.
@@ -280,6 +282,23 @@ class QuestionScorer:
             )
         self._scores[chunk.chunk_id] = out
         return out
+
+
+def _english_weights(
+    groups: list[tuple[str, frozenset[str]]], weights: list[float], index: LexicalIndex
+) -> list[float]:
+    """The documents are Norwegian: an English word they lack ("belong") is no sign that they
+    lack the answer, as a missing Norwegian word would be. It weighs as a usual known word; the
+    focus (the first term) keeps its weight."""
+    known = [t in index.vocabulary for t, _ in groups]
+    seen = sorted(w for w, k in zip(weights, known, strict=True) if k)
+    if not seen:
+        return weights
+    usual = seen[len(seen) // 2]
+    return [
+        w if i == 0 or k else min(w, usual)
+        for i, (w, k) in enumerate(zip(weights, known, strict=True))
+    ]
 
 
 def score_units(
