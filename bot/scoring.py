@@ -268,6 +268,8 @@ class QuestionScorer:
                 # "Hva er X?" is best answered by the section titled X (a heading with a year
                 # is about one occasion of X, not about what X is).
                 score += 0.2 * matchers[0].credit(own)
+            if cues.which and matchers and _enumerates(unit.text, matchers[0]):
+                score += 0.15  # "Kommunene som deltar er Asker, Bærum, …" lists what is asked
             if cues.definition and matchers and _defines(unit.text, matchers[0]):
                 score += DEFINITION_BONUS
             score += (0.25 if cues.now else 0.03) * recency
@@ -358,6 +360,22 @@ _DEFINING = re.compile(
     r"|is\s+(?:a|an|the)|are)\b",
     re.IGNORECASE,
 )
+
+
+# "Kommunene som deltar er Asker, Bærum, Drammen …", "Fire sykehus: Bærum, Drammen, …": a head,
+# then a list of three or more.
+_ENUMERATING = re.compile(
+    r"^([^,:]{1,80}?)(?:\s(?:er|består av|bestar av|omfatter|are|include)\s|:\s*)"
+    r"[^,]+(?:,[^,]+){2,}",
+    re.IGNORECASE,
+)
+
+
+def _enumerates(text: str, focus: _GroupMatcher) -> bool:
+    """Whether the text lists three or more of what the question's focus names (or a compound
+    of it: "Hallingdal-kommuner" are among "kommunene")."""
+    match = _ENUMERATING.match(text)
+    return match is not None and focus.credit(set(analyze(match.group(1)))) > 0
 
 
 def _defines(text: str, focus: _GroupMatcher) -> bool:

@@ -27,7 +27,7 @@ ONBOARDING = (
 )
 EXAMPLE_QUESTIONS = (
     "Hvilke kommuner er med i helsefellesskapet?",
-    "Hvem leder partnerskapsmøtet?",
+    "Hvem deltar på partnerskapsmøtet?",
     "Hva gjør de faglige samarbeidsutvalgene?",
     "Hva er de prioriterte pasientgruppene?",
 )
