@@ -57,10 +57,11 @@ VOLUME ["/data"]
 EXPOSE 3000
 
 # `hfbot serve` answers /healthz on its port in HTTP mode and in Socket Mode alike (a Socket Mode
-# bot reports unhealthy while disconnected). Python, since the slim image has no curl. A port
-# other than 3000 (`serve --port`) needs this line changed too.
+# bot reports unhealthy while disconnected). Python, since the slim image has no curl. Another
+# port: set HFBOT_PORT, which both follow.
+ENV HFBOT_PORT=3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('HFBOT_PORT', '3000'), timeout=4)"]
 
 ENTRYPOINT ["hfbot"]
 CMD ["serve"]

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     top_k: int = Field(6, alias="HFBOT_TOP_K")
 
     # Slack
+    host: str = Field("0.0.0.0", alias="HFBOT_HOST")  # `hfbot serve` listens here
+    port: int = Field(3000, alias="HFBOT_PORT")  # /slack/events and /healthz
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")

@@ -14,10 +14,10 @@ log = logging.getLogger(__name__)
 
 
 @click.command()
-@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=3000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--host", default=None, help="Interface to listen on [HFBOT_HOST, 0.0.0.0].")
+@click.option("--port", default=None, type=int, help="Port to listen on [HFBOT_PORT, 3000].")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
@@ -27,6 +27,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from bot.slack.server import serve_http, serve_socket_mode
 
     settings = settings_of(ctx)
+    host = host or settings.host
+    port = port or settings.port
     # The bot's own log lines (answers, failures and their causes) belong in the service log.
     for name in ("bot", "ingest", "slack_bolt"):
         if logging.getLogger(name).getEffectiveLevel() > logging.INFO:

@@ -176,10 +176,12 @@ def test_entry_command_serves_and_passes_the_healthcheck(
         "SLACK_BOT_TOKEN": "xoxb-good",
         "SLACK_SIGNING_SECRET": "test-secret",
         "SLACK_API_URL": fake_slack.url,
+        # A free port instead of 3000: the image's command and its health check both follow it.
+        "HFBOT_PORT": str(port),
+        "HFBOT_HOST": "127.0.0.1",
     }
-    # The image's command, on a free port instead of 3000 (the health check follows it).
-    command = [image.command[0], *image.command[1:], "--host", "127.0.0.1", "--port", str(port)]
-    healthcheck = [part.replace(":3000/", f":{port}/") for part in image.healthcheck]
+    command = list(image.command)
+    healthcheck = list(image.healthcheck)
     log_path = built.root / "serve.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(command, env=env, cwd=built.root, stdout=log, stderr=log)
