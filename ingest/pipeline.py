@@ -3,6 +3,7 @@
 Each document version is written invisibly, published with one registry write, then its old
 chunks are swept. A `pending` marker brackets every change, so a run killed at any moment
 leaves each document answerable from exactly one version and the next run cleans up.
+Documents go through these steps a group at a time (one store write per step and group).
 """
 
 from __future__ import annotations
@@ -330,14 +331,15 @@ def _apply(
         report.documents["metadata"] = [s.doc_id for s, _ in meta_only]
         return report
 
-    for doc_id in removed:
-        _remove(store, doc_id)
-        report.removed += 1
-        report.documents["removed"].append(doc_id)
+    if removed:
+        _remove(store, removed)
+        report.removed += len(removed)
+        report.documents["removed"].extend(removed)
 
+    relabelled: list[StoredDocument] = []
     for source, stored in meta_only:
         try:
-            _update_metadata(store, source, stored, settings)
+            relabelled.append(_update_metadata(store, source, stored, settings))
         except LoadError as exc:
             report.failed.append({"file": source.doc_id, "error": str(exc)})
             continue
@@ -346,9 +348,10 @@ def _apply(
         except Exception as exc:  # one broken document must not stop the others
             log.exception("cannot update the metadata of %s", source.doc_id)
             report.failed.append({"file": source.doc_id, "error": _one_line(exc)})
-            continue
-        report.metadata_updated += 1
-        report.documents["metadata"].append(source.doc_id)
+    # Registry last: a kill before leaves the old fingerprints, so the next run does it again.
+    store.publish(*relabelled)
+    report.metadata_updated += len(relabelled)
+    report.documents["metadata"].extend(d.meta.doc_id for d in relabelled)
 
     if to_embed:
         _embed_and_publish(settings, store, embedder, to_embed, live, report, progress)
@@ -368,19 +371,17 @@ def _recover(store: Store) -> None:
     if not pending:
         return
     live = store.documents()
-    for doc_id in pending:
-        current = live.get(doc_id)
-        store.sweep(doc_id, current.content_hash if current else None)
-        store.clear_pending(doc_id)
-        log.info("recovered %s after an interrupted ingest", doc_id)
+    store.sweep({d: live[d].content_hash if d in live else None for d in pending})
+    store.clear_pending(*pending)
+    log.info("recovered %s after an interrupted ingest", ", ".join(pending))
     store.set_corpus_version()
 
 
-def _remove(store: Store, doc_id: str) -> None:
-    store.mark_pending(doc_id)
-    store.unpublish(doc_id)
-    store.sweep(doc_id, None)
-    store.clear_pending(doc_id)
+def _remove(store: Store, doc_ids: list[str]) -> None:
+    store.mark_pending(*doc_ids)
+    store.unpublish(*doc_ids)  # each one gone at once, whether or not the others are
+    store.sweep(dict.fromkeys(doc_ids))
+    store.clear_pending(*doc_ids)
 
 
 def _read_meta(source: _Source, loaded: Loaded | None, settings: Settings) -> DocumentMeta:
@@ -397,18 +398,15 @@ def _read_meta(source: _Source, loaded: Loaded | None, settings: Settings) -> Do
 
 def _update_metadata(
     store: Store, source: _Source, stored: StoredDocument, settings: Settings
-) -> None:
+) -> StoredDocument:
+    """Rewrite the metadata a document's chunks carry; the registry entry to publish after."""
     meta = _read_meta(source, None, settings)
-    # Chunks first, registry last: a kill in between leaves the old fingerprint, so the next
-    # run does this again.
     store.update_chunk_metadata(source.doc_id, stored.content_hash, meta)
-    store.publish(
-        StoredDocument(
-            meta=meta,
-            content_hash=stored.content_hash,
-            meta_fingerprint=source.meta_fingerprint,
-            chunk_count=stored.chunk_count,
-        )
+    return StoredDocument(
+        meta=meta,
+        content_hash=stored.content_hash,
+        meta_fingerprint=source.meta_fingerprint,
+        chunk_count=stored.chunk_count,
     )
 
 
@@ -526,38 +524,51 @@ def _write_group(
             vectors[i] = vec
         if bar is not None:
             bar.update(len(idx))
-    at = 0
-    for prepared in group:
-        n = len(prepared.chunks)
-        vecs = vectors[at : at + n]
-        at += n
-        doc_id = prepared.source.doc_id
-        store.mark_pending(doc_id)
-        try:
-            store.write_chunks(prepared.chunks, vecs, prepared.meta)  # type: ignore[arg-type]
-        except Exception as exc:
-            if "dimension" in str(exc).lower():
-                raise IngestUsageError(
-                    f"the store holds embeddings of another model ({_one_line(exc)}); "
-                    "run `hfbot ingest --rebuild` after changing HFBOT_EMBEDDING_MODEL"
-                ) from exc
-            raise
-        store.publish(
-            StoredDocument(
-                meta=prepared.meta,
-                content_hash=prepared.source.content_hash,
-                meta_fingerprint=prepared.source.meta_fingerprint,
-                chunk_count=n,
-            )
+    # One store write per step for the whole group, each step done for every document before
+    # the next begins. No step needs its write to land all or nothing (a write may be split to
+    # Chroma's batch size, and Chroma has no transactions across records):
+    # - markers: a document whose marker is missing has no chunks written yet;
+    # - chunks: unpublished chunks are invisible, and their documents carry markers;
+    # - registry flips: one record per document, so each document is on its old or its new
+    #   version (whole, as all the group's chunks were written before), whichever others are;
+    # - sweeps delete only chunks no registry entry names, and clearing a marker comes after
+    #   its document's sweep: a marker left behind makes the next run sweep that document.
+    doc_ids = [p.source.doc_id for p in group]
+    store.mark_pending(*doc_ids)
+    try:
+        store.write_chunks(
+            chunks,
+            vectors,  # type: ignore[arg-type]
+            {p.source.doc_id: p.meta for p in group},
         )
-        if prepared.is_update:
-            # A new document has no old chunks: strays of a killed run went in recovery.
-            store.sweep(doc_id, prepared.source.content_hash)
-        store.clear_pending(doc_id)
-        report.chunks += n
+    except Exception as exc:
+        if "dimension" in str(exc).lower():
+            raise IngestUsageError(
+                f"the store holds embeddings of another model ({_one_line(exc)}); "
+                "run `hfbot ingest --rebuild` after changing HFBOT_EMBEDDING_MODEL"
+            ) from exc
+        raise
+    store.publish(
+        *(
+            StoredDocument(
+                meta=p.meta,
+                content_hash=p.source.content_hash,
+                meta_fingerprint=p.source.meta_fingerprint,
+                chunk_count=len(p.chunks),
+            )
+            for p in group
+        )
+    )
+    # A new document has no old chunks: strays of a killed run went in recovery.
+    updates = {p.source.doc_id: p.source.content_hash for p in group if p.is_update}
+    if updates:
+        store.sweep(updates)
+    store.clear_pending(*doc_ids)
+    report.chunks += len(chunks)
+    for prepared in group:
         if prepared.is_update:
             report.updated += 1
-            report.documents["updated"].append(doc_id)
+            report.documents["updated"].append(prepared.source.doc_id)
         else:
             report.added += 1
-            report.documents["added"].append(doc_id)
+            report.documents["added"].append(prepared.source.doc_id)

@@ -5,6 +5,13 @@ a document is answerable from exactly the chunks whose `content_hash` its regist
 Writing a new version adds chunks under new ids, then flips the registry entry in one write,
 then deletes the old chunks. A kill at any point leaves either the old or the new version live;
 `pending` markers let the next run sweep what a killed run left behind.
+
+The write methods take several documents at once, so an ingest pays one Chroma round trip per
+step for a group of documents rather than per document. Such a write need not land all or
+nothing (it is split to Chroma's batch size, and Chroma has no transactions across records),
+and nothing needs it to: every record is one document's, and each step (markers, chunks,
+registry flips, sweeps, clearing markers) is done for all the documents before the next starts.
+A write cut short leaves each document where a one-document run killed at that step would.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +37,8 @@ _DUMMY_EMBEDDING = [1.0]  # registry records carry no meaning in vector space
 # Dense searches read this many extra hits for stray chunks a killed run may have left.
 STRAY_MARGIN = 8
 _PAGE = 2000
+_WRITE_BATCH = 1000  # records per Chroma write at most, whatever larger batch it accepts
+_SWEEP_DOCS = 100  # documents per delete: its filter stays of a bounded size
 
 
 class StoreUnavailable(RuntimeError):
@@ -60,7 +69,6 @@ class StoredChunk:
     start: int
     end: int
     index: int
-    score: float = 0.0  # cosine similarity for dense hits
 
     @property
     def indexed_text(self) -> str:
@@ -158,44 +166,63 @@ class Store:
 
     # ---- write path --------------------------------------------------------------------------
 
-    def mark_pending(self, doc_id: str) -> None:
-        self._put_registry(PENDING_PREFIX + doc_id, {"doc_id": doc_id, "at": time.time()})
+    def mark_pending(self, *doc_ids: str) -> None:
+        """Note documents about to get chunks no registry entry names (before writing them)."""
+        now = time.time()
+        self._put_registry({PENDING_PREFIX + d: {"doc_id": d, "at": now} for d in doc_ids})
 
-    def clear_pending(self, doc_id: str) -> None:
-        self.registry.delete(ids=[PENDING_PREFIX + doc_id])
+    def clear_pending(self, *doc_ids: str) -> None:
+        """Drop the markers of documents whose strays are swept."""
+        self._delete_registry([PENDING_PREFIX + d for d in doc_ids])
 
     def write_chunks(
         self,
         chunks: Sequence[Chunk],
         embeddings: Sequence[Sequence[float]],
-        meta: DocumentMeta,
+        meta: DocumentMeta | Mapping[str, DocumentMeta],
     ) -> None:
-        """Add one document version's chunks; invisible to readers until `publish`."""
+        """Add document versions' chunks; invisible to readers until `publish`.
+
+        `meta` is the chunks' document's metadata, or each document's by doc id when the
+        chunks are several documents'.
+        """
         if len(chunks) != len(embeddings):
             raise ValueError("one embedding per chunk")
-        batch = max(1, min(self._max_batch(), 1000))
+        metas = {meta.doc_id: meta} if isinstance(meta, DocumentMeta) else meta
+        batch = self._batch_size()
         for lo in range(0, len(chunks), batch):
             part = chunks[lo : lo + batch]
             self.chunks.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=[list(map(float, e)) for e in embeddings[lo : lo + batch]],
                 documents=[c.text for c in part],
-                metadatas=[self._chunk_metadata(c, meta) for c in part],
+                metadatas=[self._chunk_metadata(c, metas[c.doc_id]) for c in part],
             )
 
-    def publish(self, doc: StoredDocument) -> None:
-        """Make `doc.content_hash` the live version of the document: one registry write."""
-        record = doc.meta.to_metadata() | {
-            "content_hash": doc.content_hash,
-            "meta_fingerprint": doc.meta_fingerprint,
-            "chunk_count": doc.chunk_count,
-            "ingested_at": doc.ingested_at or time.time(),
-        }
-        self._put_registry(doc.meta.doc_id, record)
+    def publish(self, *docs: StoredDocument) -> None:
+        """Make each `doc.content_hash` the live version of its document.
 
-    def unpublish(self, doc_id: str) -> None:
-        """Take a document out of answers at once (its chunks are swept after)."""
-        self.registry.delete(ids=[doc_id])
+        One registry record per document, all in one write where Chroma's batch size allows.
+        A write cut short may flip some of the documents and not others: each of them is still
+        on one whole version, as long as its new chunks were all written before (they are).
+        """
+        now = time.time()
+        self._put_registry(
+            {
+                doc.meta.doc_id: doc.meta.to_metadata()
+                | {
+                    "content_hash": doc.content_hash,
+                    "meta_fingerprint": doc.meta_fingerprint,
+                    "chunk_count": doc.chunk_count,
+                    "ingested_at": doc.ingested_at or now,
+                }
+                for doc in docs
+            }
+        )
+
+    def unpublish(self, *doc_ids: str) -> None:
+        """Take documents out of answers at once (their chunks are swept after)."""
+        self._delete_registry(list(doc_ids))
 
     def update_chunk_metadata(self, doc_id: str, content_hash: str, meta: DocumentMeta) -> None:
         """Rewrite the document metadata every chunk of one version carries."""
@@ -208,14 +235,17 @@ class Store:
             fresh = meta.to_metadata()
             self.chunks.update(ids=ids, metadatas=[dict(m) | fresh for m in metas])
 
-    def sweep(self, doc_id: str, keep_hash: str | None) -> None:
-        """Delete a document's chunks other than the live version (all of them if None)."""
-        if keep_hash is None:
-            self.chunks.delete(where={"doc_id": doc_id})
-        else:
-            self.chunks.delete(
-                where={"$and": [{"doc_id": doc_id}, {"content_hash": {"$ne": keep_hash}}]}
-            )
+    def sweep(self, keep: Mapping[str, str | None]) -> None:
+        """Delete each document's chunks but those of version `keep[doc_id]` (all if None)."""
+        clauses: list[dict[str, Any]] = [
+            {"doc_id": doc_id}
+            if keep_hash is None
+            else {"$and": [{"doc_id": doc_id}, {"content_hash": {"$ne": keep_hash}}]}
+            for doc_id, keep_hash in keep.items()
+        ]
+        for lo in range(0, len(clauses), _SWEEP_DOCS):
+            part = clauses[lo : lo + _SWEEP_DOCS]
+            self.chunks.delete(where=part[0] if len(part) == 1 else {"$or": part})
 
     def set_corpus_version(self, version: str | None = None) -> str:
         """Record the corpus version (derived from the registry unless given) and return it."""
@@ -223,7 +253,7 @@ class Store:
             docs = self.documents()
             parts = sorted(f"{d}:{s.content_hash}:{s.meta_fingerprint}" for d, s in docs.items())
             version = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16] if parts else ""
-        self._put_registry(CORPUS_RECORD, {"version": version, "at": time.time()})
+        self._put_registry({CORPUS_RECORD: {"version": version, "at": time.time()}})
         return version
 
     def reset(self) -> None:
@@ -237,34 +267,6 @@ class Store:
 
     def count(self) -> int:
         return self.chunks.count()
-
-    def query(
-        self,
-        embedding: Sequence[float],
-        k: int,
-        live: dict[str, StoredDocument] | None = None,
-    ) -> list[StoredChunk]:
-        """Dense nearest neighbours among live chunks, best first."""
-        live = self.documents() if live is None else live
-        if not live or k <= 0:
-            return []
-        got = self.chunks.query(
-            query_embeddings=[list(map(float, embedding))],
-            n_results=k + STRAY_MARGIN,
-            include=["documents", "metadatas", "distances"],
-        )
-        hits: list[StoredChunk] = []
-        for chunk_id, text, meta, dist in zip(
-            got["ids"][0],
-            (got.get("documents") or [[]])[0],
-            (got.get("metadatas") or [[]])[0],
-            (got.get("distances") or [[]])[0],
-            strict=False,
-        ):
-            stored = self._to_chunk(chunk_id, text, meta, live, score=1.0 - float(dist))
-            if stored is not None:
-                hits.append(stored)
-        return hits[:k]
 
     def nearest(self, embedding: Sequence[float], n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the n nearest chunks, best first, live or not.
@@ -324,7 +326,6 @@ class Store:
         text: str | None,
         meta: Any,
         live: dict[str, StoredDocument],
-        score: float = 0.0,
     ) -> StoredChunk | None:
         if not meta:
             return None
@@ -342,7 +343,6 @@ class Store:
             start=int(meta.get("start", 0)),
             end=int(meta.get("end", 0)),
             index=int(meta.get("index", 0)),
-            score=score,
         )
 
     def _iter_registry(self) -> Iterator[tuple[str, dict]]:
@@ -355,13 +355,30 @@ class Store:
                 return
             offset += _PAGE
 
-    def _put_registry(self, record_id: str, meta: dict[str, Any]) -> None:
-        self.registry.upsert(
-            ids=[record_id], embeddings=[_DUMMY_EMBEDDING], documents=[""], metadatas=[meta]
-        )
+    def _put_registry(self, records: Mapping[str, dict[str, Any]]) -> None:
+        ids = list(records)
+        batch = self._batch_size()
+        for lo in range(0, len(ids), batch):
+            part = ids[lo : lo + batch]
+            self.registry.upsert(
+                ids=part,
+                embeddings=[_DUMMY_EMBEDDING] * len(part),
+                documents=[""] * len(part),
+                metadatas=[records[i] for i in part],
+            )
+
+    def _delete_registry(self, ids: Sequence[str]) -> None:
+        batch = self._batch_size()
+        for lo in range(0, len(ids), batch):
+            self.registry.delete(ids=list(ids[lo : lo + batch]))
+
+    def _batch_size(self) -> int:
+        """Records per write: what Chroma takes at most, capped (a server may say -1)."""
+        size = self._max_batch()
+        return min(size, _WRITE_BATCH) if size > 0 else _WRITE_BATCH
 
     def _max_batch(self) -> int:
         try:
             return int(self.client.get_max_batch_size())
         except Exception:
-            return 1000
+            return _WRITE_BATCH

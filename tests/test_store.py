@@ -10,6 +10,7 @@ from hfbot.settings import Settings
 from ingest.models import Chunk, DocumentMeta
 from ingest.store import Store, StoredDocument
 from tests.fakes import FakeEmbedder
+from tests.ingest.conftest import live_texts, nearest_live
 
 
 def _doc(doc_id: str = "a.txt", title: str = "A") -> DocumentMeta:
@@ -61,9 +62,12 @@ def test_new_version_replaces_old_in_one_flip(store: Store, fake_embedder: FakeE
     assert [c.text for c in store.live_chunks()] == ["gammel tekst"]
     store.publish(StoredDocument(meta, "h2", meta.fingerprint(), 1))
     assert [c.text for c in store.live_chunks()] == ["ny tekst"]
-    hits = store.query(fake_embedder.embed_query("gammel tekst"), k=5)
+    # The old version is still the nearest chunk in the store, and never found.
+    old_id = _chunks(meta.doc_id, "h1", ["gammel tekst"])[0].chunk_id
+    assert store.nearest(fake_embedder.embed_query("gammel tekst"), 1)[0][0] == old_id
+    hits = nearest_live(store, fake_embedder.embed_query("gammel tekst"), k=5)
     assert [h.text for h in hits] == ["ny tekst"]
-    store.sweep(meta.doc_id, "h2")
+    store.sweep({meta.doc_id: "h2"})
     assert store.count() == 1
 
 
@@ -76,3 +80,30 @@ def test_corpus_version_changes_with_content(store: Store, fake_embedder: FakeEm
     assert store.corpus_version() == v1 != ""
     store.unpublish(meta.doc_id)
     assert store.set_corpus_version() != v1
+
+
+def test_several_documents_per_write_in_pieces_of_the_batch_size(
+    store: Store, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Store, "_max_batch", lambda self: 2)  # every write takes several calls
+    metas = [_doc(f"{n}.txt", f"Dokument {n}") for n in range(5)]
+    store.mark_pending(*(m.doc_id for m in metas))
+    assert sorted(store.pending()) == sorted(m.doc_id for m in metas)
+    chunks = [c for m in metas for c in _chunks(m.doc_id, "h1", [f"{m.title} del 1", "del 2"])]
+    store.write_chunks(
+        chunks,
+        fake_embedder.embed_documents([c.text for c in chunks]),
+        {m.doc_id: m for m in metas},
+    )
+    assert store.count() == 10 and store.live_chunks() == []
+    store.publish(*(StoredDocument(m, "h1", m.fingerprint(), 2) for m in metas))
+    assert live_texts(store) == {m.doc_id: [f"{m.title} del 1", "del 2"] for m in metas}
+    # Each chunk carries its own document's metadata.
+    got = store.chunks.get(include=["metadatas"])
+    assert all(meta["title"] == f"Dokument {meta['doc_id'][0]}" for meta in got["metadatas"])
+
+    store.unpublish("0.txt", "1.txt")
+    store.sweep({"0.txt": None, "1.txt": None, "2.txt": "h1", "3.txt": "h1"})
+    store.clear_pending(*(m.doc_id for m in metas))
+    assert sorted(store.documents()) == ["2.txt", "3.txt", "4.txt"]
+    assert store.count() == 6 and store.pending() == []

@@ -9,7 +9,7 @@ import pytest
 
 from hfbot.settings import Settings, load_settings
 from ingest.pipeline import IngestReport, run_ingest
-from ingest.store import Store
+from ingest.store import STRAY_MARGIN, Store, StoredChunk
 from tests.fakes import FakeEmbedder
 
 
@@ -84,6 +84,14 @@ def server_settings(
     host, port = chroma_server
     name = "t" + str(abs(hash(request.node.nodeid)) % 10**10)
     return load_settings(CHROMA_HOST=host, CHROMA_PORT=port, HFBOT_COLLECTION=name)
+
+
+def nearest_live(store: Store, embedding: Sequence[float], k: int) -> list[StoredChunk]:
+    """The k nearest live chunks, best first, as the read path finds them: `Store.nearest`
+    ids mapped onto the live chunks (anything else the store holds is never an answer)."""
+    live = {c.chunk_id: c for c in store.live_chunks()}
+    found = [cid for cid, _ in store.nearest(embedding, k + STRAY_MARGIN) if cid in live]
+    return [live[cid] for cid in found[:k]]
 
 
 def live_texts(store: Store) -> dict[str, list[str]]:
