@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.passages import Unit, heading_lines, split_units
 from bot.retrieval import Hit, LexicalIndex
-from bot.scoring import QuestionCues, QuestionScorer, ScoredUnit
+from bot.scoring import ChunkView, QuestionCues, QuestionScorer, ScoredUnit
 from bot.types import Citation
 
 MAX_ANSWER_CHARS = 600
@@ -116,8 +116,7 @@ def _what_follows(lead: ScoredUnit, index: LexicalIndex, budget: int) -> list[Sc
 
 def _units_after(lead: ScoredUnit, index: LexicalIndex) -> Iterator[tuple[Hit, Unit]]:
     chunk = lead.hit.chunk
-    units = split_units(chunk.text, heading_lines(chunk.heading))
-    for unit in units[lead.unit.position + 1 :]:
+    for unit in ChunkView.of(chunk, index).units[lead.unit.position + 1 :]:
         yield lead.hit, unit
     pos = index.positions.get(chunk.chunk_id)
     if pos is None or pos + 1 >= len(index.chunks):
@@ -126,7 +125,7 @@ def _units_after(lead: ScoredUnit, index: LexicalIndex) -> Iterator[tuple[Hit, U
     if following.doc.doc_id != chunk.doc.doc_id or following.index != chunk.index + 1:
         return
     hit = Hit(chunk=following, score=0.0)
-    yield from ((hit, u) for u in split_units(following.text, heading_lines(following.heading)))
+    yield from ((hit, u) for u in ChunkView.of(following, index).units)
 
 
 def _recency(s: ScoredUnit, index: LexicalIndex) -> float:

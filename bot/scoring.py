@@ -371,17 +371,21 @@ _ENUMERATING = re.compile(
 )
 
 
+def _head_credit(pattern: re.Pattern[str], text: str, focus: _GroupMatcher) -> float:
+    """How well the opening words `pattern` captures (the sentence's head) name the focus."""
+    match = pattern.match(text)
+    return focus.credit(set(analyze(match.group(1)))) if match else 0.0
+
+
 def _enumerates(text: str, focus: _GroupMatcher) -> bool:
     """Whether the text lists three or more of what the question's focus names (or a compound
     of it: "Hallingdal-kommuner" are among "kommunene")."""
-    match = _ENUMERATING.match(text)
-    return match is not None and focus.credit(set(analyze(match.group(1)))) > 0
+    return _head_credit(_ENUMERATING, text, focus) > 0
 
 
 def _defines(text: str, focus: _GroupMatcher) -> bool:
     """Whether the text opens with the question's focus and a verb that defines it."""
-    match = _DEFINING.match(text)
-    return match is not None and focus.credit(set(analyze(match.group(1)))) >= 1.0
+    return _head_credit(_DEFINING, text, focus) >= 1.0
 
 
 def _counts(text: str, focus: _GroupMatcher) -> bool:

@@ -121,11 +121,9 @@ class Store:
 
     def close(self) -> None:
         """Release the client's files and connections (an embedded store holds several)."""
-        close = getattr(self.client, "close", None)
         # Closing a client that lost its server is not worth failing over.
         with contextlib.suppress(Exception):
-            if close is not None:
-                close()
+            self.client.close()
 
     def __enter__(self) -> Store:
         return self

@@ -27,8 +27,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from bot.slack.server import serve_http, serve_socket_mode
 
     settings = settings_of(ctx)
-    host = host or settings.host
-    port = port or settings.port
+    host = settings.host if host is None else host
+    port = settings.port if port is None else port
     # The bot's own log lines (answers, failures and their causes) belong in the service log.
     for name in ("bot", "ingest", "slack_bolt"):
         if logging.getLogger(name).getEffectiveLevel() > logging.INFO:
