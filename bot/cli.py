@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -126,43 +127,177 @@ def chat(ctx: click.Context) -> None:
         history = history[-2 * MAX_HISTORY_TURNS :]
 
 
-@click.command(name="eval")
-@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+class _EvalCommand(click.Command):
+    """`--corpus A B` takes every folder up to the next option: `hfbot eval Q1.yaml Q2.yaml
+    --corpus A B` (click options take one value each; a repeated --corpus works too)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, spread_option(args, "--corpus"))
+
+
+def spread_option(args: list[str], name: str) -> list[str]:
+    """`NAME a b` -> `NAME a NAME b`: the values up to the next option, `--` or existing file."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            out.extend(args[i - 1 :])
+            break
+        if arg != name:
+            out.append(arg)
+            continue
+        values: list[str] = []
+        # A file after the folders is a question file put last, not a folder.
+        while i < len(args) and not args[i].startswith("-") and not Path(args[i]).is_file():
+            values.append(args[i])
+            i += 1
+        if not values:
+            out.append(arg)  # click says what is missing
+        for value in values:
+            out += [name, value]
+    return out
+
+
+@click.command(name="eval", cls=_EvalCommand)
+@click.argument(
+    "questions",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--corpus",
+    multiple=True,
+    metavar="DIR...",
+    help="Answer from these folders, ingested together into a cached store of their own "
+    "(never the data dir); a second run over the same files embeds nothing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def eval_(ctx: click.Context, questions: Path, as_json: bool) -> None:
-    """Run a question set (YAML) and report accuracy, retrieval and latency figures."""
-    from bot.evaluate import QuestionSetError, load_questions, run_eval
+def eval_(
+    ctx: click.Context, questions: tuple[Path, ...], corpus: tuple[str, ...], as_json: bool
+) -> None:
+    """Run question sets (YAML) and report accuracy, retrieval and latency, per file and in total.
+
+    A failed question names the step that failed: retrieval, refusal, selection or citation.
+    """
+    from bot.evaluate import QuestionSetError, load_question_sets, run_eval
+    from ingest.store import StoreUnavailable
 
     try:
-        items = load_questions(questions)
+        items = load_question_sets(questions)
     except QuestionSetError as exc:
         raise click.UsageError(str(exc)) from exc
-    answerer = _answerer(ctx, quiet=as_json)
-    _warm(answerer)
+    several = len(questions) > 1
+    shown: set[str] = set()
 
     def show(result) -> None:
         if as_json:
             return
-        mark = "PASS" if result.passed else "FAIL"
-        click.echo(f"{mark} {result.item.id} {result.item.question}")
-        if not result.passed:
-            first = result.answer.strip().splitlines()[0] if result.answer.strip() else ""
-            click.echo(f"      must={list(result.item.must)} got: {first[:160]}")
+        if several and result.item.set_name not in shown:
+            shown.add(result.item.set_name)
+            click.echo(f"== {result.item.set_name}")
+        if result.passed:
+            click.echo(f"PASS {result.item.id} {result.item.question}")
+            return
+        click.echo(f"FAIL {result.item.id} [{result.failure}] {result.item.question}")
+        first = result.answer.strip().splitlines()[0] if result.answer.strip() else ""
+        click.echo(f"      must={list(result.item.must)} got: {first[:160]}")
 
-    from ingest.store import StoreUnavailable
-
-    try:
-        report = run_eval(answerer, items, on_result=show)
-    except StoreUnavailable as exc:
-        raise click.ClickException(_store_message(exc)) from exc
+    with _eval_answerers(ctx, corpus, quiet=as_json) as (new_answerer, about):
+        answerer = new_answerer()
+        _warm(answerer)
+        try:
+            report = run_eval(answerer, items, on_result=show)
+        except StoreUnavailable as exc:
+            raise click.ClickException(_store_message(exc)) from exc
     summary = report.summary()
     if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        data = report.to_json()
+        if about:
+            data["corpus"] = about
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo("")
     for key, value in summary.items():
-        click.echo(f"{key:>22}: {value}")
+        shown_value = _failure_counts(value) if key == "failures" else value
+        click.echo(f"{key:>22}: {shown_value}")
+    click.echo("")
+    lines = [*report.summaries().items(), ("total", summary)]
+    width = max(len(name) for name, _ in lines)
+    for name, figures in lines:
+        click.echo(f"{name:<{width}}  {_summary_line(figures)}")
+
+
+def _summary_line(s: dict) -> str:
+    """One question file's figures on one line."""
+    return (
+        f"{s['passed']}/{s['questions']} passed; answer {s['answer_accuracy']}, "
+        f"citation {s['citation_accuracy']}, refused {s['unanswerable_refused']}/"
+        f"{s['unanswerable']} unanswerable, {s['false_abstentions']} false refusals; "
+        f"hit@5 {s['hit_at_5']}, mrr {s['mrr']}; failed at {_failure_counts(s['failures'])}"
+    )
+
+
+def _failure_counts(failures: dict[str, int]) -> str:
+    return ", ".join(f"{step} {n}" for step, n in failures.items())
+
+
+@contextlib.contextmanager
+def _eval_answerers(ctx: click.Context, corpus: tuple[str, ...], *, quiet: bool):
+    """(a factory of Answerers over the store the eval answers from, what that store holds).
+
+    With --corpus, the folders' cached store (see bot.eval_store); else the user's store. Every
+    answerer shares that one store and model: answerers with other parameters cost no ingest.
+    """
+    from bot.answering import Answerer
+
+    if not corpus:
+        base = _answerer(ctx, quiet=quiet)
+
+        def over_user_store(**options):
+            return Answerer(base.settings, store=base.store, embedder=base.embedder, **options)
+
+        yield over_user_store, None
+        return
+
+    from bot.eval_store import EvalCorpusError, open_eval_store
+    from ingest.pipeline import IngestBusy, IngestUsageError
+    from ingest.store import StoreUnavailable
+
+    try:
+        opened = open_eval_store(
+            settings_of(ctx), corpus, progress=not quiet and sys.stderr.isatty()
+        )
+    except EvalCorpusError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except (IngestBusy, IngestUsageError, StoreUnavailable) as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = opened.report
+    failed = list(report.failed) if report is not None else []
+    about = {
+        "folders": [str(Path(f).expanduser().resolve()) for f in corpus],
+        "store": str(opened.path),
+        "reused": opened.reused,
+        "documents": len(opened.store.documents()),
+        "failed": failed,
+    }
+    if not quiet:
+        if report is None:
+            how = "lest inn tidligere"
+        else:
+            how = f"leste inn {report.chunks} tekstbiter nå, {report.seconds:.1f} s"
+        click.echo(
+            f"Evaluerer mot {about['documents']} dokumenter i {opened.path} ({how}).", err=True
+        )
+    for failure in failed:
+        click.echo(f"FAILED {failure['file']}: {failure['error']}", err=True)
+    try:
+        yield opened.answerer, about
+    finally:
+        opened.close()
 
 
 def _warm(answerer) -> None:

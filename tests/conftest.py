@@ -44,6 +44,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     data = tmp_path / "data"
     monkeypatch.setenv("HFBOT_DATA_DIR", str(data))
+    monkeypatch.setenv("HFBOT_CACHE_DIR", str(tmp_path / "cache"))  # eval stores stay in here
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.chdir(tmp_path)  # keep a stray .env or ./.hfbot out of the tests
     return data
