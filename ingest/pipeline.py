@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 
+from ingest import runlog
 from ingest.chunking import chunk_document
 from ingest.clean import clean_pages
 from ingest.loaders import Loaded, LoadError, is_supported, load
@@ -106,10 +107,16 @@ def run_ingest(
             report = _run_noted(settings, roots, rebuild, dry_run, embedder, progress)
         else:
             report = _run_locked(settings, roots, rebuild, dry_run, store, embedder, progress)
+        report.seconds = time.perf_counter() - started
+        if not dry_run:
+            runlog.record(settings, report, store=store)
+    except Exception as exc:
+        if not dry_run:  # the secretariat's report says the last run failed, and why
+            runlog.record(settings, None, error=_one_line(exc) or type(exc).__name__)
+        raise
     finally:
         if lock.is_locked:
             lock.release()
-    report.seconds = time.perf_counter() - started
     return report
 
 

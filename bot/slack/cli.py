@@ -1,4 +1,5 @@
-"""`hfbot serve` (the Slack bot) and `hfbot feedback` (answers that got 👎)."""
+"""`hfbot serve` (the Slack bot), `hfbot feedback` (answers that got 👎) and `hfbot report`
+(the secretariat's report)."""
 
 from __future__ import annotations
 
@@ -46,10 +47,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     except SlackConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     from bot.answering import Answerer
+    from bot.slack.feedback import FeedbackStore
+    from bot.slack.retention import RetentionJob
 
     answerer = Answerer.from_settings(settings)  # opens nothing yet
     try:
-        app = build_app(settings, answerer, socket_mode=socket_mode)
+        feedback_store = FeedbackStore.from_settings(settings)
+        app = build_app(settings, answerer, feedback=feedback_store, socket_mode=socket_mode)
     except SlackConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     except SQLAlchemyError as exc:
@@ -60,6 +64,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             f"cannot reach Slack with SLACK_BOT_TOKEN at {api_base_url(settings)}: {exc}"
         ) from exc
     _prepare(settings, answerer)
+    # HFBOT_RETENTION_DAYS: old questions, answers and feedback go now and once a day.
+    RetentionJob(feedback_store, settings.retention_days).start()
     if socket_mode:
         try:
             serve_socket_mode(app, settings.slack_app_token or "", host, port)
@@ -145,4 +151,60 @@ def feedback(ctx: click.Context, limit: int, as_json: bool) -> None:
         click.echo("")
 
 
-COMMANDS = [serve, feedback]
+@click.command()
+@click.option(
+    "--days",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 3650),
+    help="Unanswered questions and 👎 from this many days back.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def report(ctx: click.Context, days: int, as_json: bool) -> None:
+    """The secretariat's report: the corpus, unanswered questions, 👎 answers, open escalations."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.report import QuestionGrouper, build_report, render_text
+    from bot.slack.feedback import FeedbackStore
+    from ingest import runlog
+    from ingest.embedder import make_embedder
+    from ingest.store import Store, StoreUnavailable
+
+    settings = settings_of(ctx)
+    try:
+        store: Store | None = Store.open(settings)
+        store_error: StoreUnavailable | None = None
+    except StoreUnavailable as exc:  # the database half of the report still helps
+        store, store_error = None, exc
+
+    def documents() -> dict:
+        if store is None:
+            raise store_error or StoreUnavailable("no store")
+        return store.documents()
+
+    try:
+        feedback_store = FeedbackStore.from_settings(settings)
+        try:
+            made = build_report(
+                settings,
+                feedback_store,
+                documents=documents,
+                last_ingest=runlog.last_run(settings, store),
+                # The model loads only when there are different questions to compare.
+                grouper=QuestionGrouper(make_embedder(settings)),
+                days=days,
+            )
+        finally:
+            feedback_store.close()
+            if store is not None:
+                store.close()
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot read the bot's database: {exc}") from exc
+    if as_json:
+        click.echo(json.dumps(made.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(made))
+
+
+COMMANDS = [serve, feedback, report]

@@ -2,6 +2,8 @@
 
 SQLAlchemy Core over `settings.resolved_database_url`: SQLite in the data dir by default, or any
 URL SQLAlchemy speaks (e.g. `postgresql+psycopg://…`), so several bot replicas can share it.
+Every question answered or refused in Slack is a row here (its text only when
+HFBOT_STORE_QUESTION_TEXT is on, and masked); `delete_older_than` enforces the retention.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,13 +30,17 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from bot.privacy import mask_personal_data
 from bot.types import Answer, Citation
 
 if TYPE_CHECKING:
@@ -56,6 +62,8 @@ answers = Table(
     Column("answer", Text, nullable=False),
     Column("abstained", Boolean, nullable=False, default=False),
     Column("citations", JSON, nullable=False),
+    # A refusal's closest documents: the report groups refusals by them when texts are not kept.
+    Column("closest", JSON, nullable=True),
 )
 
 votes = Table(
@@ -82,6 +90,16 @@ escalations = Table(
     Column("resolved_at", Float, nullable=True),
 )
 
+# Refusal groups the secretariat marked as handled, by the newest question of the group then;
+# the group shows again once a question of it is asked after `handled_at`.
+handled = Table(
+    "hfbot_handled_refusals",
+    metadata,
+    Column("answer_id", String(32), primary_key=True),
+    Column("handled_by", String(64), nullable=False),
+    Column("handled_at", Float, nullable=False, index=True),
+)
+
 seen_events = Table(
     "hfbot_seen_events",
     metadata,
@@ -105,6 +123,7 @@ class StoredAnswer:
     answer: str
     abstained: bool
     citations: list[dict]
+    closest: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -157,6 +176,7 @@ class FeedbackStore:
         self.store_question_text = store_question_text
         self.engine = make_engine(url)
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeedbackStore:
@@ -187,10 +207,13 @@ class FeedbackStore:
                     thread_ts=thread_ts,
                     message_ts=message_ts,
                     user_id=user_id,
-                    question=answer.question if self.store_question_text else None,
+                    question=(
+                        mask_personal_data(answer.question) if self.store_question_text else None
+                    ),
                     answer=answer.text,
                     abstained=answer.abstained,
                     citations=[_citation_json(c) for c in answer.citations],
+                    closest=[_citation_json(c) for c in answer.closest] if answer.abstained else [],
                 )
             )
         return answer_id
@@ -248,14 +271,27 @@ class FeedbackStore:
             ).all()
         return {user: vote for user, vote in rows}
 
-    def downvoted(self, limit: int | None = None) -> list[DownVote]:
-        """The 👎 votes, newest first, each with its answer."""
+    def refusals(self, since: float, limit: int = 2000) -> list[StoredAnswer]:
+        """Questions the bot could not answer since `since`, newest first."""
+        query = (
+            select(answers)
+            .where(answers.c.abstained.is_(True), answers.c.created_at >= since)
+            .order_by(answers.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_stored_answer(row) for row in conn.execute(query).all()]
+
+    def downvoted(self, limit: int | None = None, since: float | None = None) -> list[DownVote]:
+        """The 👎 votes (given since `since`), newest first, each with its answer."""
         query = (
             select(votes.c.created_at, votes.c.user_id, answers)
             .join(answers, answers.c.id == votes.c.answer_id)
             .where(votes.c.vote == "down")
             .order_by(votes.c.created_at.desc())
         )
+        if since is not None:
+            query = query.where(votes.c.created_at >= since)
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as conn:
@@ -309,6 +345,67 @@ class FeedbackStore:
             ).all()
         return [Escalation(*row) for row in rows]
 
+    # ---- refusal groups marked as handled -----------------------------------------------------
+
+    def mark_handled(self, answer_id: str, user_id: str) -> None:
+        """Hide the refusal group whose newest question is `answer_id` until asked again."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(handled).where(handled.c.answer_id == answer_id))
+            conn.execute(
+                insert(handled).values(
+                    answer_id=answer_id, handled_by=user_id, handled_at=time.time()
+                )
+            )
+
+    def handled_marks(self) -> dict[str, float]:
+        """answer id → when its group was marked as handled."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(handled.c.answer_id, handled.c.handled_at)).all()
+        return {answer_id: at for answer_id, at in rows}
+
+    # ---- retention ---------------------------------------------------------------------------
+
+    def delete_older_than(self, cutoff: float) -> dict[str, int]:
+        """Delete answers (questions with them), votes, escalations and handled marks from
+        before `cutoff`; votes and escalations of a deleted answer go with it."""
+        old_answers = select(answers.c.id).where(answers.c.created_at < cutoff)
+        with self.engine.begin() as conn:
+            deleted = {
+                "feedback": conn.execute(
+                    delete(votes).where(
+                        (votes.c.created_at < cutoff) | votes.c.answer_id.in_(old_answers)
+                    )
+                ).rowcount,
+                "escalations": conn.execute(
+                    delete(escalations).where(
+                        (escalations.c.created_at < cutoff)
+                        | escalations.c.answer_id.in_(old_answers)
+                    )
+                ).rowcount,
+                "handled": conn.execute(
+                    delete(handled).where(
+                        (handled.c.handled_at < cutoff) | handled.c.answer_id.in_(old_answers)
+                    )
+                ).rowcount,
+            }
+            deleted["answers"] = conn.execute(
+                delete(answers).where(answers.c.created_at < cutoff)
+            ).rowcount
+        return deleted
+
+    def counts(self) -> dict[str, int]:
+        """Rows per kind (for the report and tests)."""
+        with self.engine.connect() as conn:
+            return {
+                name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+                for name, table in (
+                    ("answers", answers),
+                    ("feedback", votes),
+                    ("escalations", escalations),
+                    ("handled", handled),
+                )
+            }
+
     # ---- seen events -------------------------------------------------------------------------
 
     def first_sighting(self, event_id: str) -> bool:
@@ -326,6 +423,24 @@ class FeedbackStore:
             return conn.execute(delete(seen_events).where(seen_events.c.seen_at < cutoff)).rowcount
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Add columns newer code defines to tables an older version created (create_all does not).
+
+    Several replicas may start at once: a column another one just added is not an error.
+    """
+    existing = {c["name"] for c in inspect(engine).get_columns(answers.name)}
+    for column in answers.columns:
+        if column.name in existing:
+            continue
+        kind = column.type.compile(dialect=engine.dialect)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {answers.name} ADD COLUMN {column.name} {kind}"))
+        except (OperationalError, ProgrammingError):
+            if column.name not in {c["name"] for c in inspect(engine).get_columns(answers.name)}:
+                raise
+
+
 def _citation_json(citation: Citation) -> dict:
     data = citation.to_json()
     data["date_approximate"] = bool(getattr(citation, "date_approximate", False))
@@ -333,9 +448,7 @@ def _citation_json(citation: Citation) -> dict:
 
 
 def _stored_answer(row: Sequence) -> StoredAnswer:
-    citations = row[9]
-    if isinstance(citations, str):  # some drivers hand JSON back as text
-        citations = json.loads(citations)
+    citations = _json_list(row[9])  # some drivers hand JSON back as text
     return StoredAnswer(
         id=row[0],
         created_at=row[1],
@@ -347,4 +460,11 @@ def _stored_answer(row: Sequence) -> StoredAnswer:
         answer=row[7],
         abstained=bool(row[8]),
         citations=list(citations or []),
+        closest=list(_json_list(row[10]) if len(row) > 10 else []),
     )
+
+
+def _json_list(value: object) -> list:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return list(value or [])

@@ -1,5 +1,8 @@
 """The App Home tab: what the partnership is (from the corpus, with sources), example questions,
-and the documents the bot knows with their dates. Built once per corpus version."""
+and the documents the bot knows with their dates. Built once per corpus version.
+
+Admins (HFBOT_ADMINS) see the secretariat's section above it, built afresh on every visit:
+the report of bot.report, with its "Merk som håndtert" and "Oppdater dokumentene" buttons."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
+from bot.report import QuestionGrouper, build_report
+from bot.slack import admin, admin_home
 from bot.slack.blocks import answer_body, context, format_date, section, sections, source_line
 from bot.slack.mrkdwn import escape, from_markdown, link
 
@@ -32,6 +37,8 @@ EXAMPLE_QUESTIONS = (
     "Hva er de prioriterte pasientgruppene?",
 )
 HOME_BLOCK_LIMIT = 100  # a Home tab view holds at most 100 blocks
+ADMIN_FAILED = "Sekretariatets oversikt kunne ikke lages akkurat nå – feilen er logget."
+REFRESHING = "Oppdaterer dokumentene … oversikten viser resultatet når det er gjort."
 STORE_DOWN_HOME = (
     "Dokumentlageret er ikke tilgjengelig akkurat nå, så jeg kan ikke vise oversikten. "
     "Prøv igjen om litt."
@@ -102,16 +109,53 @@ def document_lines(documents: dict) -> str:
     return "\n".join(lines)
 
 
+class AdminSection:
+    """The secretariat's report as blocks; question embeddings are cached between visits."""
+
+    def __init__(self, deps: BotDeps) -> None:
+        self.deps = deps
+        self._grouper: QuestionGrouper | None = None
+        self._lock = threading.Lock()
+
+    def grouper(self) -> QuestionGrouper | None:
+        embedder = getattr(self.deps.answerer, "embedder", None)
+        if embedder is None or not hasattr(embedder, "embed_documents"):
+            return None  # identical wordings are still grouped
+        with self._lock:
+            if self._grouper is None or self._grouper.embedder is not embedder:
+                self._grouper = QuestionGrouper(embedder)
+            return self._grouper
+
+    def blocks(self, notice: str | None = None) -> list[dict]:
+        from ingest import runlog
+
+        deps = self.deps
+        try:
+            report = build_report(
+                deps.settings,
+                deps.feedback,
+                documents=deps.documents,
+                last_ingest=runlog.last_run(deps.settings),
+                grouper=self.grouper(),
+            )
+        except Exception as exc:
+            log.exception("the secretariat's report could not be built")
+            return [section(f"{ADMIN_FAILED} ({escape(type(exc).__name__)})"), divider()]
+        return admin_home.admin_blocks(report, notice=notice)
+
+
+def divider() -> dict:
+    return {"type": "divider"}
+
+
 def register(app: App, deps: BotDeps) -> None:
     view = HomeView(deps)
+    admin_section = AdminSection(deps)
 
     def ack_home(ack: Ack) -> None:
         ack()
 
-    def publish_home(event: dict, client: WebClient) -> None:
-        # ignore the app_home_opened event for anything but the Home tab
-        if event.get("tab") != "home":
-            return
+    def home_blocks(user: str, notice: str | None = None) -> list[dict]:
         try:
             blocks = view.blocks()
         except Exception as exc:
@@ -122,8 +166,38 @@ def register(app: App, deps: BotDeps) -> None:
             else:
                 log.exception("Home tab could not be built")
             blocks = [section(STORE_DOWN_HOME)]
+        if deps.is_admin(user):
+            blocks = admin_section.blocks(notice) + blocks
+        return blocks[:HOME_BLOCK_LIMIT]
+
+    def publish(client: WebClient, user: str, notice: str | None = None) -> None:
         client.views_publish(
-            user_id=event["user"], view={"type": "home", "blocks": blocks[:HOME_BLOCK_LIMIT]}
+            user_id=user, view={"type": "home", "blocks": home_blocks(user, notice)}
         )
 
+    def publish_home(event: dict, client: WebClient) -> None:
+        # ignore the app_home_opened event for anything but the Home tab
+        if event.get("tab") != "home":
+            return
+        publish(client, event["user"])
+
+    def mark_handled(body: dict, client: WebClient) -> None:
+        user = str((body.get("user") or {}).get("id", ""))
+        if not deps.is_admin(user):  # the button is shown to admins only
+            log.warning("%s clicked 'Merk som håndtert' without being an admin", user)
+            return
+        group_id = str((body.get("actions") or [{}])[0].get("value", ""))
+        deps.feedback.mark_handled(group_id, user)
+        publish(client, user)
+
+    def refresh(body: dict, client: WebClient) -> None:
+        user = str((body.get("user") or {}).get("id", ""))
+        if not deps.is_admin(user):
+            log.warning("%s clicked 'Oppdater dokumentene' without being an admin", user)
+            return
+        publish(client, user, notice=REFRESHING)
+        publish(client, user, notice=admin.refresh_corpus(deps))
+
     app.event("app_home_opened")(ack=ack_home, lazy=[publish_home])
+    app.action(admin_home.MARK_HANDLED)(ack=ack_home, lazy=[mark_handled])
+    app.action(admin_home.ADMIN_REFRESH)(ack=ack_home, lazy=[refresh])

@@ -1,0 +1,223 @@
+"""The secretariat's section of the Home tab (HFBOT_ADMINS only): the report of bot.report as
+Block Kit, with "Merk som håndtert" per group of unanswered questions and "Oppdater
+dokumentene".
+
+Slack refuses a view over 100 blocks or a text over 3,000 characters, so every list is cut
+with "… og N til" and the section keeps to its own block budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.report import CorpusStatus, DocumentLine, RefusalGroup, Report
+from bot.slack.blocks import button, context, format_date, section
+from bot.slack.mrkdwn import escape
+
+ADMIN_REFRESH = "hfbot_admin_refresh"
+MARK_HANDLED = "hfbot_mark_handled"
+
+TEXT_LIMIT = 3000  # characters in one section text
+ADMIN_BLOCK_BUDGET = 60  # of the view's 100; the rest is the Home tab everyone sees
+MAX_GROUPS = 15  # groups of unanswered questions shown, each one block with its button
+MAX_LISTED = 10  # documents, 👎 answers and escalations listed per part
+MAX_QUESTION_CHARS = 300
+NOT_STORED = "_(spørsmålsteksten lagres ikke)_"
+
+
+def admin_blocks(report: Report, *, notice: str | None = None) -> list[dict]:
+    """The admin section: corpus status, unanswered questions, 👎 answers, open escalations."""
+    out: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "For sekretariatet"}},
+        context(
+            f"Bare du og de andre i HFBOT_ADMINS ser dette. Spørsmål og 👎 fra de siste "
+            f"{report.days} dagene; `hfbot report` gir det samme i terminalen."
+        ),
+    ]
+    if notice:
+        out.append(section(_clip(escape(notice))))
+    out.append(
+        {
+            "type": "actions",
+            "block_id": "hfbot_admin_actions",
+            "elements": [button("Oppdater dokumentene", ADMIN_REFRESH, "refresh", "primary")],
+        }
+    )
+    out.append(section(corpus_text(report.corpus)))
+    out.append({"type": "divider"})
+    out += unanswered_blocks(report)
+    out.append({"type": "divider"})
+    out.append(section(downvoted_text(report)))
+    out.append({"type": "divider"})
+    out.append(section(escalations_text(report)))
+    out.append({"type": "divider"})
+    return out[:ADMIN_BLOCK_BUDGET]
+
+
+# ---- the four parts ------------------------------------------------------------------------------
+
+
+def corpus_text(corpus: CorpusStatus) -> str:
+    lines = ["*Dokumentene*"]
+    if corpus.error:
+        lines.append(f"⚠️ Dokumentlageret kunne ikke leses: {escape(corpus.error)}")
+    else:
+        lines.append(
+            f"{corpus.documents} dokumenter, {corpus.chunks} tekstbiter · "
+            f"modell `{escape(corpus.embedding_model)}`"
+        )
+    lines.append(last_ingest_line(corpus.last_ingest))
+    failed = corpus.failed
+    total_failed = int((corpus.last_ingest or {}).get("failed_count") or len(failed))
+    if failed:
+        lines.append("*Filer som feilet:*")
+        lines += _listed(
+            [f"• `{escape(str(f.get('file')))}`: {escape(str(f.get('error')))}" for f in failed],
+            total_failed,
+        )
+    if corpus.date_missing:
+        lines.append("*Uten dato:*")
+        lines += _listed([_doc(d) for d in corpus.date_missing])
+    if corpus.date_approximate:
+        lines.append("*Omtrentlig dato (bare året eller et anslag):*")
+        lines += _listed([_doc(d) for d in corpus.date_approximate])
+    years = f"{corpus.stale_after_years:g}"
+    if corpus.stale:
+        lines.append(f"*Eldre enn {years} år – kanskje utdatert:*")
+        lines += _listed([_doc(d) for d in corpus.stale])
+    elif not corpus.error:
+        lines.append(f"Ingen dokumenter er eldre enn {years} år.")
+    return _joined(lines)
+
+
+def last_ingest_line(note: dict[str, Any] | None) -> str:
+    if not note:
+        return "Ingen innlesing er registrert ennå (kjør «Oppdater dokumentene»)."
+    when = slack_time(float(note.get("at", 0.0)))
+    if note.get("error"):
+        return f"❌ Siste innlesing {when} feilet: {escape(str(note['error']))}"
+    counts = (
+        f"{note.get('added', 0)} lagt til, {note.get('updated', 0)} oppdatert, "
+        f"{note.get('removed', 0)} fjernet, {note.get('unchanged', 0)} uendret"
+    )
+    failed = int(note.get("failed_count") or len(note.get("failed") or []))
+    if failed:
+        return f"⚠️ Siste innlesing {when}: {counts}, {failed} feilet"
+    return f"✅ Siste innlesing {when}: {counts}"
+
+
+def unanswered_blocks(report: Report) -> list[dict]:
+    head = f"*Spørsmål uten svar* – {report.unanswered_questions} de siste {report.days} dagene"
+    if report.unanswered:
+        head += f", {len(report.unanswered)} grupper, mest spurt først"
+    if not report.question_text_stored:
+        head += (
+            "\n_Spørsmålstekstene lagres ikke (HFBOT_STORE_QUESTION_TEXT=false): gruppert etter "
+            "nærmeste dokument._"
+        )
+    if report.handled_hidden:
+        head += f"\n_{report.handled_hidden} grupper er merket som håndtert og skjult._"
+    blocks = [section(head)]
+    if not report.unanswered:
+        blocks.append(context("Ingen ubesvarte spørsmål i perioden. 🎉"))
+        return blocks
+    for group in report.unanswered[:MAX_GROUPS]:
+        block = section(group_text(group))
+        block["accessory"] = button("Merk som håndtert", MARK_HANDLED, group.id)
+        blocks.append(block)
+    rest = len(report.unanswered) - MAX_GROUPS
+    if rest > 0:
+        blocks.append(context(f"… og {rest} grupper til (se `hfbot report`)."))
+    return blocks
+
+
+def group_text(group: RefusalGroup) -> str:
+    question = f"«{_short(group.question)}»" if group.question else NOT_STORED
+    lines = [f"*{group.count}×* {question}"]
+    if group.variants:
+        lines.append("Også: " + "; ".join(f"«{_short(v, 120)}»" for v in group.variants[:3]))
+    if group.documents:
+        lines.append("Nærmeste dokumenter: " + ", ".join(escape(d) for d in group.documents))
+    tail = f"Sist spurt {slack_time(group.last_asked)}"
+    if group.handled_at:
+        tail += (
+            f" – spurt igjen etter at det ble merket som håndtert {slack_time(group.handled_at)}"
+        )
+    lines.append(f"_{tail}_")
+    return _joined(lines)
+
+
+def downvoted_text(report: Report) -> str:
+    lines = [f"*👎-svar* – {len(report.downvoted)} de siste {report.days} dagene, nyeste først"]
+    if not report.downvoted:
+        lines.append("Ingen svar har fått 👎 i perioden.")
+    entries = []
+    for vote in report.downvoted:
+        question = f"«{_short(vote.question)}»" if vote.question else NOT_STORED
+        entry = f"• {slack_time(vote.voted_at)} {question}\n   ↳ {escape(vote.first_line)}"
+        if vote.sources:
+            entry += "\n   Kilder: " + ", ".join(escape(s) for s in vote.sources[:4])
+        entries.append(entry)
+    lines += _listed(entries)
+    return _joined(lines)
+
+
+def escalations_text(report: Report) -> str:
+    lines = [f"*Åpne saker hos sekretariatet* – {len(report.escalations)} ikke merket som løst"]
+    if not report.escalations:
+        lines.append("Ingen åpne saker.")
+    entries = []
+    for escalation in report.escalations:
+        question = f"«{_short(escalation.question)}»" if escalation.question else NOT_STORED
+        entry = f"• {slack_time(escalation.created_at)} <@{escalation.requested_by}>: {question}"
+        entries.append(entry)
+    lines += _listed(entries)
+    return _joined(lines)
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def slack_time(timestamp: float) -> str:
+    """A time Slack shows in each reader's own time zone (with a plain fallback)."""
+    fallback = datetime.fromtimestamp(timestamp).strftime("%d.%m.%Y %H:%M")
+    return f"<!date^{int(timestamp)}^{{date_num}} {{time}}|{fallback}>"
+
+
+def _doc(doc: DocumentLine) -> str:
+    when = format_date(doc.date, doc.approximate) if doc.date else "udatert"
+    return f"• {escape(doc.title)} — {when} — `{escape(doc.file)}`"
+
+
+def _short(text: str | None, limit: int = MAX_QUESTION_CHARS) -> str:
+    text = " ".join((text or "").split())
+    return escape(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
+
+
+def _listed(lines: Sequence[str], total: int | None = None, limit: int = MAX_LISTED) -> list[str]:
+    """At most `limit` lines, then "… og N til" for the rest of `total` (default: all lines)."""
+    total = len(lines) if total is None else total
+    shown = list(lines[:limit])
+    if total > len(shown):
+        shown.append(f"… og {total - len(shown)} til")
+    return shown
+
+
+def _joined(lines: Sequence[str]) -> str:
+    """Lines joined up to Slack's 3,000 characters; lines that do not fit are counted instead."""
+    out: list[str] = []
+    used = 0
+    for number, line in enumerate(lines):
+        cost = len(line) + 1
+        if used + cost > TEXT_LIMIT - 40:
+            out.append(f"… og {len(lines) - number} linjer til")
+            break
+        out.append(line)
+        used += cost
+    return _clip("\n".join(out))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
