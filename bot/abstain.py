@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.compose import Composition, make_citation
 from bot.retrieval import Hit
@@ -17,9 +18,22 @@ MIN_SUPPORT = 0.5
 MIN_REST_SUPPORT = 0.25
 CLOSEST = 3
 
+if TYPE_CHECKING:
+    from bot.answer_model import AnswerModel
 
-def is_weak(composition: Composition) -> bool:
-    """Whether the evidence is too weak to answer from."""
+
+def answer_probability(composition: Composition, model: AnswerModel) -> float:
+    """The fitted probability that the composed answer answers the question."""
+    if not composition.text or composition.features is None:
+        return 0.0
+    return float(model.answer.probability(composition.features[None, :])[0])
+
+
+def is_weak(composition: Composition, model: AnswerModel | None = None) -> bool:
+    """Whether the evidence is too weak to answer from: below the fitted model's threshold, or
+    (without a model) short of the hand-set minimum shares."""
+    if model is not None:
+        return not model.answers(answer_probability(composition, model))
     return (
         not composition.text
         or not composition.focus_found

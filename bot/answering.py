@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.abstain import closest_documents, is_weak, refusal_text
+from bot.answer_model import AnswerModel, ModelFileError, default_model
 from bot.compose import Composition, compose, make_citation
 from bot.followup import resolve
 from bot.llm import Source, cited_numbers
@@ -64,8 +65,17 @@ class Answerer:
         llm: BaseChatModel | None = None,
         *,
         index_refresh_s: float = 5.0,
+        answer_model: AnswerModel | None | str = "default",
     ) -> None:
         self.settings = settings
+        if answer_model == "default":
+            try:
+                answer_model = default_model()
+            except ModelFileError as exc:
+                log.error("cannot load the fitted answer model (%s); using hand-set rules", exc)
+                answer_model = None
+        # The fitted passage and refusal models (bot.answer_model); None: the hand-set rules.
+        self.answer_model: AnswerModel | None = answer_model  # type: ignore[assignment]
         # How often the store's corpus version is checked (several processes may share it).
         self.index_refresh_s = index_refresh_s
         self._store = store
@@ -187,7 +197,9 @@ class Answerer:
             # Score the lexical candidates' passages while the query is being embedded. Only a
             # head start: a failure here shows again (unmasked) in composition below.
             try:
-                scorer = QuestionScorer(resolved.question, index, resolved.context)
+                scorer = QuestionScorer(
+                    resolved.question, index, resolved.context, self._unit_model
+                )
                 scorer.prepare(chunks[:CHUNKS_READ])
             except Exception:
                 log.exception("could not prepare answer passages during retrieval")
@@ -201,7 +213,9 @@ class Answerer:
         if not index.chunks:
             answer = Answer(question=question, text=EMPTY_CORPUS_REPLY, abstained=True)
         else:
-            composition = compose(resolved.question, hits, index, scorer, resolved.context)
+            composition = compose(
+                resolved.question, hits, index, scorer, resolved.context, self._unit_model
+            )
             answer = self._extractive(question, composition, hits, english=looks_english(asked))
         if truncated:
             answer.text = f"{answer.text}\n\n{LONG_NOTE.format(n=MAX_QUESTION_CHARS)}"
@@ -213,6 +227,10 @@ class Answerer:
         return Result(answer, hits, query), asked
 
     # ---- internals ---------------------------------------------------------------------------
+
+    @property
+    def _unit_model(self):
+        return self.answer_model.units if self.answer_model is not None else None
 
     def _search(self, query: str, prepare=None) -> list[Hit]:
         try:
@@ -228,7 +246,7 @@ class Answerer:
     def _extractive(
         self, question: str, composition: Composition, hits: list[Hit], *, english: bool
     ) -> Answer:
-        if is_weak(composition):
+        if is_weak(composition, self.answer_model):
             closest = closest_documents(hits)
             return Answer(
                 question=question,

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from bot.passages import Unit, heading_lines, split_units
 from bot.retrieval import Hit, LexicalIndex
-from bot.scoring import ChunkView, QuestionCues, QuestionScorer, ScoredUnit
+from bot.scoring import ChunkView, QuestionCues, QuestionScorer, ScoredUnit, answer_features
 from bot.types import Citation
+
+if TYPE_CHECKING:
+    from bot.answer_model import Logistic
 
 MAX_ANSWER_CHARS = 600
 MAX_EXTRA_UNITS = 3  # passages beyond the best one (and its list)
@@ -36,6 +42,7 @@ class Composition:
     rest_support: float = 1.0
     best: ScoredUnit | None = None
     chosen: list[ScoredUnit] = field(default_factory=list)
+    features: np.ndarray | None = None  # ANSWER_FEATURES, for the refusal decision
 
 
 def _same(a: str, b: str) -> bool:
@@ -52,9 +59,10 @@ def compose(
     index: LexicalIndex,
     scorer: QuestionScorer | None = None,
     context: str = "",
+    model: Logistic | None = None,
 ) -> Composition:
     """Pick and quote the units that answer the question, each marked with its source [n]."""
-    scorer = scorer or QuestionScorer(question, index, context)
+    scorer = scorer or QuestionScorer(question, index, context, model)
     scored = scorer.score(hits)
     if not scored:
         return Composition(text="", citations=[], support=0.0)
@@ -93,7 +101,9 @@ def compose(
         chosen.append(candidate)
         used += len(text)
         extra += 1
-    return _render(chosen, best, question)
+    composition = _render(chosen, best, question)
+    composition.features = answer_features(scorer, best, hits)
+    return composition
 
 
 def _what_follows(lead: ScoredUnit, index: LexicalIndex, budget: int) -> list[ScoredUnit]:

@@ -9,14 +9,21 @@ its document. Matching uses the repaired search text; quoting (bot.compose) the 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from bot.norwegian import analyze, looks_english, question_terms, stem
 from bot.passages import Unit, heading_lines, search_units, split_units
 from bot.retrieval import CACHE_LIMIT, Hit, LexicalIndex, asks_about_now
 from ingest.store import StoredChunk
+
+if TYPE_CHECKING:
+    from bot.answer_model import Logistic
 
 CHUNKS_READ = 6  # only the best few chunks are read for answer units
 FOCUS_WEIGHT = 1.5  # the question's first term is what it asks about
@@ -24,6 +31,51 @@ CONTEXT_WEIGHT = 0.3  # terms of the earlier question a follow-up leans on
 # "Hva er X?": a sentence that says what X is outranks sentences that only name X, however
 # many of the question's words they share ("helsefellesskapet Vest-Viken møttes …").
 DEFINITION_BONUS = 0.6
+
+# What the fitted unit model (bot.answer_model) reads of a candidate passage. The first ones do
+# not depend on the chunk's rank and are computed once per chunk; the last three are added when
+# the fused ranking is known. "rule" is the hand-made score the fit starts from.
+UNIT_FEATURES = (
+    "rule",
+    "coverage",
+    "own_coverage",
+    "focus_credit",
+    "chunk_support",
+    "rest_support",
+    "focus_in_chunk",
+    "cue_number",
+    "cue_date",
+    "cue_person",
+    "cue_list",
+    "cue_place",
+    "counts",
+    "defines",
+    "enumerates",
+    "recency_now",
+    "other_year",
+    "is_heading",
+    "is_item",
+    "is_list_intro",
+    "log_length",
+    "furniture",
+    "capitals",
+    "chunk_rank",
+    "dense_similarity",
+    "lexical_rank",
+)
+# What the fitted answer model reads to decide whether the best passage answers at all.
+ANSWER_FEATURES = (
+    "best_logit",
+    "coverage",
+    "own_coverage",
+    "focus_found",
+    "focus_credit",
+    "rest_support",
+    "chunk_support",
+    "top_dense",
+    "known_share",
+    "english",
+)
 
 _NUMBER = re.compile(r"\b\d+(?:[ ,.]\d{3})*(?:[.,]\d+)?\b")
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
@@ -81,6 +133,8 @@ class ScoredUnit:
     focus_found: bool = True  # whether the question's first term (its focus) is in the chunk
     rest_support: float = 1.0  # share of the other terms' weight found in the chunk
     focus_credit: float = 1.0  # how well the unit (with its context) holds the question's focus
+    features: np.ndarray | None = None  # UNIT_FEATURES, for the fitted model and the fit
+    own_coverage: float = 0.0  # coverage by the unit's own words, without its context
 
 
 class _GroupMatcher:
@@ -160,6 +214,8 @@ class _UnitScore:
     focus_found: bool
     rest_support: float
     focus_credit: float
+    features: np.ndarray  # the rank-independent part of UNIT_FEATURES
+    own_coverage: float
 
 
 class QuestionScorer:
@@ -170,9 +226,16 @@ class QuestionScorer:
     adds the rank once the fused list is known.
     """
 
-    def __init__(self, question: str, index: LexicalIndex, context: str = "") -> None:
+    def __init__(
+        self,
+        question: str,
+        index: LexicalIndex,
+        context: str = "",
+        model: Logistic | None = None,
+    ) -> None:
         self.question = question
         self.index = index
+        self.model = model  # the fitted unit model; None keeps the hand-made rule score
         self.groups = question_terms(question)
         self.weights = [index.idf(term) for term, _ in self.groups]
         if looks_english(question):
@@ -197,21 +260,33 @@ class QuestionScorer:
 
     def score(self, hits: Sequence[Hit]) -> list[ScoredUnit]:
         """Every unit of the best chunks, scored, best first."""
-        scored = [
-            ScoredUnit(
-                u.unit,
-                rank,
-                hit,
-                u.base + 0.12 / (1 + rank),
-                u.coverage,
-                u.chunk_support,
-                u.focus_found,
-                u.rest_support,
-                u.focus_credit,
+        scored: list[ScoredUnit] = []
+        for rank, hit in enumerate(hits[:CHUNKS_READ]):
+            ranked = (
+                1 / (1 + rank),
+                max(0.0, hit.dense_score) if hit.dense_rank is not None else 0.0,
+                1 / hit.lexical_rank if hit.lexical_rank else 0.0,
             )
-            for rank, hit in enumerate(hits[:CHUNKS_READ])
-            for u in self.chunk_scores(hit.chunk)
-        ]
+            for u in self.chunk_scores(hit.chunk):
+                scored.append(
+                    ScoredUnit(
+                        u.unit,
+                        rank,
+                        hit,
+                        u.base + 0.12 / (1 + rank),
+                        u.coverage,
+                        u.chunk_support,
+                        u.focus_found,
+                        u.rest_support,
+                        u.focus_credit,
+                        np.concatenate([u.features, ranked]),
+                        u.own_coverage,
+                    )
+                )
+        if self.model is not None and scored:
+            probabilities = self.model.probability(np.stack([s.features for s in scored]))
+            for s, p in zip(scored, probabilities, strict=True):
+                s.score = float(p)
         scored.sort(key=lambda s: -s.score)
         return scored
 
@@ -242,9 +317,11 @@ class QuestionScorer:
                 (0.4, view.document_terms),
             )
             coverage = 0.0
+            own_coverage = 0.0
             focus_credit = 0.0
             for i, (weight, matcher) in enumerate(weighted):
                 credit = matcher.credit(own)
+                own_coverage += weight * credit
                 for layer_weight, layer in layers:
                     if credit >= layer_weight:
                         break
@@ -254,10 +331,15 @@ class QuestionScorer:
                 if i == 0:
                     focus_credit = credit
             coverage /= total
-            if self.years and _other_year(unit, units, self.years):
+            own_coverage /= total
+            other_year = bool(self.years) and _other_year(unit, units, self.years)
+            if other_year:
                 coverage *= 0.5  # "the 2024 meeting" does not answer a question about 2025
             score = coverage + _cue_bonus(unit, cues)
-            if cues.count and matchers and _counts(unit.text, matchers[0]):
+            counts = cues.count and bool(matchers) and _counts(unit.text, matchers[0])
+            enumerates = cues.which and bool(matchers) and _enumerates(unit.text, matchers[0])
+            defines = cues.definition and bool(matchers) and _defines(unit.text, matchers[0])
+            if counts:
                 score += 0.2  # "21 kommuner" answers "hvor mange kommuner"
             if (
                 cues.definition
@@ -268,22 +350,99 @@ class QuestionScorer:
                 # "Hva er X?" is best answered by the section titled X (a heading with a year
                 # is about one occasion of X, not about what X is).
                 score += 0.2 * matchers[0].credit(own)
-            if cues.which and matchers and _enumerates(unit.text, matchers[0]):
+            if enumerates:
                 score += 0.15  # "Kommunene som deltar er Asker, Bærum, …" lists what is asked
-            if cues.definition and matchers and _defines(unit.text, matchers[0]):
+            if defines:
                 score += DEFINITION_BONUS
             score += (0.25 if cues.now else 0.03) * recency
             if len(unit.text) < 12 and unit.kind != "item":
                 score -= 0.15  # bare headings like "Nivå 1" answer nothing alone
             if len(unit.text) > 350:
                 score -= 0.1
+            text = unit.text
+            features = np.array(
+                [
+                    score,
+                    coverage,
+                    own_coverage,
+                    focus_credit,
+                    chunk_support,
+                    rest_support,
+                    float(focus_found),
+                    float(cues.count and bool(_NUMBER.search(_YEAR.sub("", _DATE.sub("", text))))),
+                    float(cues.when and bool(_DATE.search(text) or _YEAR.search(text))),
+                    float(cues.who and bool(_NAME.search(text) or _ROLE.search(text))),
+                    float(cues.which and (unit.kind == "item" or text.count(",") >= 3)),
+                    float(cues.where and bool(_PLACE.search(text))),
+                    float(counts),
+                    float(defines),
+                    float(enumerates),
+                    recency if cues.now else 0.0,
+                    float(other_year),
+                    float(unit.kind == "heading"),
+                    float(unit.kind == "item"),
+                    float(unit.is_list_intro),
+                    math.log1p(len(text)),
+                    float(bool(_FURNITURE.search(text))),
+                    _capitals(text),
+                ]
+            )
             out.append(
                 _UnitScore(
-                    unit, score, coverage, chunk_support, focus_found, rest_support, focus_credit
+                    unit,
+                    score,
+                    coverage,
+                    chunk_support,
+                    focus_found,
+                    rest_support,
+                    focus_credit,
+                    features,
+                    own_coverage,
                 )
             )
         self._scores[chunk.chunk_id] = out
         return out
+
+
+# A source line, a byline or site navigation: never an answer ("Utgiver: …", "Kilde: …",
+# "Kildenotat …", "Les mer", "Del på Facebook").
+_FURNITURE = re.compile(
+    r"^\W*(utgiver|kilde|kildenotat|kjelde|source|foto|illustrasjon|publisert|oppdatert|sist "
+    r"endret|les mer|del på|del pa|skriv ut|hopp til|meny|tilbake til|forsiden)\b|https?://|www\.",
+    re.IGNORECASE,
+)
+
+
+def _capitals(text: str) -> float:
+    """Share of capital letters: headings set in capitals are furniture, not answers."""
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
+
+
+def answer_features(scorer: QuestionScorer, best: ScoredUnit, hits: Sequence[Hit]) -> np.ndarray:
+    """ANSWER_FEATURES of a question whose best passage is `best`."""
+    if scorer.model is not None and best.features is not None:
+        best_logit = float(scorer.model.logit(best.features[None, :])[0])
+    else:
+        best_logit = best.score
+    dense = [h.dense_score for h in hits[:CHUNKS_READ] if h.dense_rank is not None]
+    asked = scorer.groups[: scorer.asked]
+    vocabulary = scorer.index.vocabulary
+    known = sum(not alternatives.isdisjoint(vocabulary) for _, alternatives in asked)
+    return np.array(
+        [
+            best_logit,
+            best.coverage,
+            best.own_coverage,
+            float(best.focus_found),
+            best.focus_credit,
+            best.rest_support,
+            best.chunk_support,
+            max(dense, default=0.0),
+            known / len(asked) if asked else 0.0,
+            float(looks_english(scorer.question)),
+        ]
+    )
 
 
 def _english_weights(

@@ -1,0 +1,127 @@
+"""The answer step's fitted parameters: which passage answers, and whether to answer at all.
+
+Two logistic models, fitted by `hfbot fit` (bot.fit) on the labelled dev question sets and
+stored as a small JSON file beside this module:
+
+- the *unit* model gives each candidate passage (sentence, list item, table row) a probability
+  that it holds the answer, from the features bot.scoring measures;
+- the *answer* model gives the best passage a probability that it answers the question, and the
+  bot refuses below a threshold chosen on held-out folds.
+
+Only numpy is needed here; scikit-learn is used by the fit alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_FILE = Path(__file__).with_name("answer_model.json")
+
+
+class ModelFileError(ValueError):
+    """The parameter file is missing, unreadable or does not match the code's features."""
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A standardised logistic model over named features."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
+        return ((rows - self.mean) / self.scale) @ self.weights + self.bias
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(rows), -30, 30)))
+
+    def to_json(self) -> dict:
+        return {
+            "features": list(self.features),
+            "mean": [round(float(v), 6) for v in self.mean],
+            "scale": [round(float(v), 6) for v in self.scale],
+            "weights": [round(float(v), 6) for v in self.weights],
+            "bias": round(float(self.bias), 6),
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping, expected: Sequence[str]) -> Logistic:
+        features = tuple(raw["features"])
+        if features != tuple(expected):
+            missing = sorted(set(expected) - set(features))
+            extra = sorted(set(features) - set(expected))
+            raise ModelFileError(
+                f"the model's features do not match the code (missing {missing}, extra {extra}):"
+                " run `hfbot fit` again"
+            )
+        arrays = [np.asarray(raw[k], dtype=float) for k in ("mean", "scale", "weights")]
+        if any(a.shape != (len(features),) for a in arrays):
+            raise ModelFileError("the model's arrays do not have one value per feature")
+        mean, scale, weights = arrays
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls(features, mean, scale, weights, float(raw["bias"]))
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """The unit model, the answer model and the refusal threshold, with how they were fitted."""
+
+    units: Logistic
+    answer: Logistic
+    threshold: float
+    info: dict = field(default_factory=dict)
+
+    def answers(self, probability: float) -> bool:
+        return probability >= self.threshold
+
+    def to_json(self) -> dict:
+        return {
+            "units": self.units.to_json(),
+            "answer": self.answer.to_json(),
+            "threshold": round(self.threshold, 4),
+            "info": self.info,
+        }
+
+    def save(self, path: Path = MODEL_FILE) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def from_json(cls, raw: Mapping) -> AnswerModel:
+        from bot.scoring import ANSWER_FEATURES, UNIT_FEATURES
+
+        try:
+            threshold = float(raw["threshold"])
+            if not math.isfinite(threshold):
+                raise ModelFileError("the refusal threshold is not a number")
+            return cls(
+                units=Logistic.from_json(raw["units"], UNIT_FEATURES),
+                answer=Logistic.from_json(raw["answer"], ANSWER_FEATURES),
+                threshold=threshold,
+                info=dict(raw.get("info") or {}),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ModelFileError(f"the model file lacks {exc}") from exc
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> AnswerModel:
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelFileError(f"cannot read {path}: {exc}") from exc
+        return cls.from_json(raw)
+
+
+@cache
+def default_model() -> AnswerModel:
+    """The parameters shipped with the package (fitted on the dev sets)."""
+    return AnswerModel.load(MODEL_FILE)

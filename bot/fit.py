@@ -1,0 +1,305 @@
+"""Fit the answer step (bot.answer_model) on labelled questions, and cross-validate it honestly.
+
+Labels come from question sets in the eval format:
+- a candidate passage of a question's retrieved chunks is a positive when it lies in one of the
+  question's source documents and holds one of its `must` strings; every other passage of those
+  chunks is a negative ("close but wrong" included);
+- a question is worth answering when the answer composed with the unit model holds all of its
+  `must` strings. Unanswerable questions are negatives, and so is every answerable question asked
+  once more without its source documents (a near miss by construction).
+
+Validation groups questions by document: questions that share a source document fall in one
+fold, so no fold is judged on documents its fit has seen. Everything chosen from data (scaling,
+weights, the refusal threshold) is chosen inside the training folds.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from bot.answer_model import AnswerModel, Logistic
+from bot.compose import compose
+from bot.evaluate import EvalQuestion, EvalReport, score
+from bot.followup import resolve
+from bot.retrieval import Hit
+from bot.scoring import ANSWER_FEATURES, CHUNKS_READ, UNIT_FEATURES, QuestionScorer
+
+log = logging.getLogger(__name__)
+
+# Regularisation: ~130 questions are few, so the weights are kept small (scikit-learn's C).
+UNIT_C = 0.3
+ANSWER_C = 0.3
+# What a wrong answer costs against a right one (+1) when the threshold is chosen. A health
+# setting: answering a question the documents do not answer is worse than refusing.
+WRONG_ANSWER_COST = 0.2
+UNANSWERABLE_COST = 2.0
+# Near misses are constructed, and far more frequent in the fit than among real questions.
+NEAR_MISS_WEIGHT = 0.1
+NEAR_MISS_DEPTH = 40  # how deep retrieval reads before the source documents are dropped
+INNER_FOLDS = 3
+
+
+@dataclass
+class Case:
+    """One question as the fit sees it: what retrieval found, and what a right answer holds."""
+
+    item: EvalQuestion
+    group: int
+    question: str
+    context: str
+    hits: list[Hit]
+    near_miss: bool = False
+
+    @property
+    def answerable(self) -> bool:
+        return not self.item.unanswerable and not self.near_miss
+
+
+@dataclass
+class FoldFigures:
+    fold: int
+    questions: int
+    report: EvalReport
+
+
+@dataclass
+class CrossValidation:
+    """Grouped K-fold figures beside the in-sample figure of a fit on everything."""
+
+    folds: list[FoldFigures] = field(default_factory=list)
+    pooled: EvalReport = field(default_factory=EvalReport)
+    in_sample: EvalReport | None = None
+
+    def summary(self) -> dict:
+        per_fold = [f.report.summary() for f in self.folds]
+
+        def spread(key: str) -> dict:
+            values = [s[key] for s in per_fold if s[key] is not None]
+            if not values:
+                return {"mean": None, "sd": None}
+            sd = statistics.pstdev(values) if len(values) > 1 else 0.0
+            return {"mean": round(statistics.fmean(values), 3), "sd": round(sd, 3)}
+
+        out = {
+            "folds": len(self.folds),
+            "pooled": self.pooled.summary(),
+            "per_fold": {
+                k: spread(k) for k in ("answer_accuracy", "abstention_accuracy", "citation_accuracy")
+            },
+        }
+        if self.in_sample is not None:
+            out["in_sample"] = self.in_sample.summary()
+        return out
+
+
+def document_groups(questions: Sequence[EvalQuestion]) -> list[int]:
+    """A group per set of questions linked by shared source documents (unanswerable: alone)."""
+    parent = list(range(len(questions)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, item in enumerate(questions):
+        for source in item.sources:
+            if source in owner:
+                parent[find(i)] = find(owner[source])
+            else:
+                owner[source] = i
+    return [find(i) for i in range(len(questions))]
+
+
+def collect_cases(answerer, questions: Sequence[EvalQuestion]) -> list[Case]:
+    """Retrieve once per question (as the bot does), plus each answerable question's near miss."""
+    groups = document_groups(questions)
+    cases: list[Case] = []
+    k = max(answerer.settings.top_k, 5)
+    for item, group in zip(questions, groups, strict=True):
+        resolved = resolve(item.question.strip(), ())
+        query = resolved.search_text
+        hits = answerer.retriever.search(query, k=k)
+        cases.append(Case(item, group, resolved.question, resolved.context, hits))
+        if item.unanswerable or not item.sources:
+            continue
+        deep = answerer.retriever.search(query, k=NEAR_MISS_DEPTH)
+        others = [h for h in deep if h.chunk.doc.file not in item.sources][:k]
+        cases.append(Case(item, group, resolved.question, resolved.context, others, True))
+    return cases
+
+
+def _scorer(answerer, case: Case, units: Logistic | None) -> QuestionScorer:
+    return QuestionScorer(case.question, answerer.retriever.index(), case.context, units)
+
+
+def unit_rows(answerer, cases: Sequence[Case]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and groups of every candidate passage of the answerable questions."""
+    rows: list[np.ndarray] = []
+    labels: list[int] = []
+    groups: list[int] = []
+    for case in cases:
+        if not case.answerable or not case.item.must:
+            continue
+        musts = [m.lower() for m in case.item.must]
+        for s in _scorer(answerer, case, None).score(case.hits[:CHUNKS_READ]):
+            in_source = s.hit.chunk.doc.file in case.item.sources
+            text = s.unit.text.lower()
+            rows.append(s.features)
+            labels.append(int(in_source and any(m in text for m in musts)))
+            groups.append(case.group)
+    width = len(UNIT_FEATURES)
+    return (
+        np.array(rows).reshape(-1, width),
+        np.array(labels, dtype=int),
+        np.array(groups, dtype=int),
+    )
+
+
+def _passes(case: Case, text: str) -> bool:
+    lowered = text.lower()
+    return case.answerable and all(m.lower() in lowered for m in case.item.must)
+
+
+def answer_rows(
+    answerer, cases: Sequence[Case], units: Logistic
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per case: the composed answer's ANSWER_FEATURES, whether it is right, its group and the
+    weight of a wrong answer to it."""
+    index = answerer.retriever.index()
+    rows, labels, groups, costs = [], [], [], []
+    for case in cases:
+        scorer = _scorer(answerer, case, units)
+        composition = compose(case.question, case.hits, index, scorer, case.context, units)
+        if composition.features is None:
+            continue  # nothing retrieved: refused whatever the model says
+        rows.append(composition.features)
+        labels.append(int(_passes(case, composition.text)))
+        groups.append(case.group)
+        if case.near_miss:
+            costs.append(UNANSWERABLE_COST * NEAR_MISS_WEIGHT)
+        elif case.item.unanswerable:
+            costs.append(UNANSWERABLE_COST)
+        else:
+            costs.append(WRONG_ANSWER_COST)
+    return (
+        np.array(rows).reshape(-1, len(ANSWER_FEATURES)),
+        np.array(labels, dtype=int),
+        np.array(groups, dtype=int),
+        np.array(costs, dtype=float),
+    )
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, names: Sequence[str], c: float) -> Logistic:
+    """A class-balanced, L2-regularised logistic regression on standardised features."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    if len(set(y.tolist())) < 2:
+        # One class only (a tiny fold): a constant model that says what it saw.
+        bias = 4.0 if y.size and y[0] == 1 else -4.0
+        return Logistic(tuple(names), mean, scale, np.zeros(len(names)), bias)
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+    model.fit((x - mean) / scale, y)
+    return Logistic(tuple(names), mean, scale, model.coef_[0].copy(), float(model.intercept_[0]))
+
+
+def choose_threshold(probabilities: np.ndarray, right: np.ndarray, costs: np.ndarray) -> float:
+    """The refusal threshold that maximises (right answers − cost of wrong ones)."""
+    if probabilities.size == 0:
+        return 0.5
+    candidates = np.unique(np.concatenate([probabilities, [0.5]]))
+    best, best_gain = 0.5, -np.inf
+    for t in candidates:
+        answered = probabilities >= t
+        gain = right[answered].sum() - costs[answered & (right == 0)].sum()
+        # Ties: the higher threshold (fewer answers that are not sure).
+        if gain > best_gain or (gain == best_gain and t > best):
+            best, best_gain = float(t), float(gain)
+    return best
+
+
+def fit_model(answerer, cases: Sequence[Case], info: dict | None = None) -> AnswerModel:
+    """Fit the unit model, then the answer model and its threshold, on `cases` only."""
+    from sklearn.model_selection import GroupKFold
+
+    x, y, _ = unit_rows(answerer, cases)
+    units = fit_logistic(x, y, UNIT_FEATURES, UNIT_C)
+    ax, ay, ag, costs = answer_rows(answerer, cases, units)
+    answer = fit_logistic(ax, ay, ANSWER_FEATURES, ANSWER_C)
+    # The threshold is chosen on probabilities the answer model gives to questions it was not
+    # fitted on (inner grouped folds), not on its own training rows.
+    held_out = np.zeros(len(ay))
+    splits = min(INNER_FOLDS, len(set(ag.tolist())))
+    if splits >= 2:
+        for train, test in GroupKFold(n_splits=splits).split(ax, ay, ag):
+            inner = fit_logistic(ax[train], ay[train], ANSWER_FEATURES, ANSWER_C)
+            held_out[test] = inner.probability(ax[test])
+    else:
+        held_out = answer.probability(ax)
+    threshold = choose_threshold(held_out, ay, costs)
+    return AnswerModel(units, answer, threshold, dict(info or {}))
+
+
+def evaluate_with(
+    answerer, model: AnswerModel | None, questions: Sequence[EvalQuestion]
+) -> EvalReport:
+    """The questions through the real answer function, with `model` as its answer step."""
+    saved = answerer.answer_model
+    answerer.answer_model = model
+    try:
+        report = EvalReport()
+        for item in questions:
+            report.results.append(score(item, answerer.run(item.question)))
+        return report
+    finally:
+        answerer.answer_model = saved
+
+
+def cross_validate(
+    answerer,
+    questions: Sequence[EvalQuestion],
+    folds: int = 5,
+    on_fold: Callable[[FoldFigures], None] | None = None,
+) -> CrossValidation:
+    """Grouped K-fold: each fold is answered by a model fitted without its documents."""
+    from sklearn.model_selection import GroupKFold
+
+    cases = collect_cases(answerer, questions)
+    groups = np.array(document_groups(questions))
+    folds = max(2, min(folds, len(set(groups.tolist()))))
+    out = CrossValidation()
+    splitter = GroupKFold(n_splits=folds)
+    for n, (train, test) in enumerate(splitter.split(np.zeros(len(questions)), groups=groups)):
+        train_groups = set(groups[train].tolist())
+        model = fit_model(answerer, [c for c in cases if c.group in train_groups])
+        report = evaluate_with(answerer, model, [questions[i] for i in test])
+        figures = FoldFigures(n + 1, len(test), report)
+        out.folds.append(figures)
+        out.pooled.results.extend(report.results)
+        if on_fold is not None:
+            on_fold(figures)
+    full = fit_model(answerer, cases)
+    out.in_sample = evaluate_with(answerer, full, questions)
+    return out
+
+
+def fit_all(answerer, questions: Sequence[EvalQuestion], sources: Sequence[str]) -> AnswerModel:
+    """The shipped model: fitted on every question, with how it was made."""
+    cases = collect_cases(answerer, questions)
+    info = {
+        "fitted": date.today().isoformat(),
+        "questions": len(questions),
+        "question_sets": list(sources),
+        "embedding_model": getattr(answerer.embedder, "model_name", ""),
+    }
+    return fit_model(answerer, cases, info)
