@@ -57,11 +57,32 @@ def closest_documents(hits: Sequence[Hit], limit: int = CLOSEST) -> list:
     return out
 
 
-def refusal_text(closest: Sequence, english: bool = False) -> str:
-    """The Norwegian (and, for English questions, also English) 'the documents do not say'."""
+NEAREST_CHARS = 300
+
+
+def nearest_passage(composition: Composition) -> str:
+    """The single closest passage, with its source, to show beside a refusal (never as an
+    answer): the user may see at once that it is, or is not, what they were after."""
+    best = composition.best
+    if best is None or best.unit.kind == "heading" or len(best.unit.text) < 20:
+        return ""
+    text = best.unit.text
+    if len(text) > NEAREST_CHARS:
+        text = text[:NEAREST_CHARS].rsplit(" ", 1)[0] + " …"
+    doc = best.hit.chunk.doc
+    when = doc.effective_date
+    source = f"{doc.title}, {when.isoformat()}" if when else doc.title
+    return f"«{text}» ({source})"
+
+
+def refusal_text(closest: Sequence, english: bool = False, nearest: str = "") -> str:
+    """The Norwegian (and, for English questions, also English) 'the documents do not say',
+    with the closest passage, marked as not an answer, and the closest documents."""
     lines = ["Jeg finner ikke svar på dette i dokumentene jeg har tilgang til."]
     if english:
         lines.append("(The documents I have do not answer this question.)")
+    if nearest:
+        lines.append(f"Nærmeste treff, som ikke svarer sikkert: {nearest}")
     if closest:
         lines.append("Nærmeste dokumenter:")
         for c in closest:

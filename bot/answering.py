@@ -8,7 +8,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.abstain import closest_documents, is_weak, refusal_text
+from bot.abstain import closest_documents, is_weak, nearest_passage, refusal_text
 from bot.answer_model import AnswerModel, ModelFileError, default_model
 from bot.compose import Composition, compose, make_citation
 from bot.followup import resolve
@@ -250,7 +250,7 @@ class Answerer:
             closest = closest_documents(hits)
             return Answer(
                 question=question,
-                text=refusal_text(closest, english=english),
+                text=refusal_text(closest, english=english, nearest=nearest_passage(composition)),
                 abstained=True,
                 closest=closest,
             )

@@ -7,6 +7,7 @@ text, and marked with its source [n]. At most ~600 characters; no passage twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -101,9 +102,61 @@ def compose(
         chosen.append(candidate)
         used += len(text)
         extra += 1
+    for part in question_parts(question)[1:]:
+        # "Når ble X stiftet, og hvor mange Y?": each later part gets its own passage unless one
+        # already chosen answers it.
+        found = _answer_to_part(part, question, hits, index, scorer, chosen)
+        if found is not None and used + len(found.unit.text) <= MAX_ANSWER_CHARS:
+            chosen.append(found)
+            used += len(found.unit.text)
     composition = _render(chosen, best, question)
     composition.features = answer_features(scorer, best, hits)
     return composition
+
+
+# A question that asks two things: "…, og hvem …", "… and how many …".
+_SECOND_PART = re.compile(
+    r"(?:,\s*|\s+)(?:og|and|samt)\s+(?=(?:hvem|hva|hvor|når|hvilke\w*|hvordan|kor|kva|kven"
+    r"|korleis|koster|kostar|who|what|when|where|which|how)\b)"
+    r"|\?\s+(?=\S)",
+    re.IGNORECASE,
+)
+PART_SHARE = 0.5  # a part's passage must hold this share of the part's weighted terms
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate questions in one ("Hvem er X, og hvem har Y?" → two)."""
+    parts: list[str] = []
+    for piece in _SECOND_PART.split(question):
+        piece = (piece or "").strip(" ,?")
+        if parts and len(parts[-1].split()) < 3:
+            parts[-1] = f"{parts[-1]} og {piece}"  # "Når og hvor …" asks one thing
+        elif piece:
+            parts.append(piece)
+    return parts
+
+
+def _answer_to_part(
+    part: str,
+    question: str,
+    hits: Sequence[Hit],
+    index: LexicalIndex,
+    scorer: QuestionScorer,
+    chosen: list[ScoredUnit],
+) -> ScoredUnit | None:
+    """The best passage for one part of the question (the whole question as soft context), or
+    None when a chosen passage already is that passage or none holds enough of the part."""
+    part_scorer = QuestionScorer(part, index, question, scorer.model)
+    taken = {(c.hit.chunk.chunk_id, c.unit.position) for c in chosen}
+    for candidate in part_scorer.score(hits):
+        if (candidate.hit.chunk.chunk_id, candidate.unit.position) in taken:
+            return None  # the answer already holds this part's best passage
+        if candidate.unit.kind == "heading" or candidate.coverage < PART_SHARE:
+            return None
+        if any(_same(candidate.unit.text, c.unit.text) for c in chosen):
+            return None
+        return candidate
+    return None
 
 
 def _what_follows(lead: ScoredUnit, index: LexicalIndex, budget: int) -> list[ScoredUnit]:

@@ -43,6 +43,7 @@ UNANSWERABLE_COST = 2.0
 NEAR_MISS_WEIGHT = 0.1
 NEAR_MISS_DEPTH = 40  # how deep retrieval reads before the source documents are dropped
 INNER_FOLDS = 3
+CV_FIGURES = ("answer_accuracy", "abstention_accuracy", "citation_accuracy")
 
 
 @dataclass
@@ -89,9 +90,7 @@ class CrossValidation:
         out = {
             "folds": len(self.folds),
             "pooled": self.pooled.summary(),
-            "per_fold": {
-                k: spread(k) for k in ("answer_accuracy", "abstention_accuracy", "citation_accuracy")
-            },
+            "per_fold": {k: spread(k) for k in CV_FIGURES},
         }
         if self.in_sample is not None:
             out["in_sample"] = self.in_sample.summary()
