@@ -64,6 +64,7 @@ def render(answer: Answer) -> str:
         for c in sources:
             where = f", {c.location}" if c.location else ""
             when = f" ({c.date}{', omtrentlig' if c.date_approximate else ''})" if c.date else ""
+            when = when or " (udatert)"
             lines.append(f"[{c.n}] {c.title}{when}{where}")
             lines.append(f"    {c.url or c.file}")
     return "\n".join(lines)

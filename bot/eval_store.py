@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.answering import Answerer
-from ingest.pipeline import PIPELINE_VERSION, run_ingest
+from ingest.pipeline import META_VERSION, PIPELINE_VERSION, run_ingest
 from ingest.report import IngestReport
 from ingest.store import Store
 
@@ -103,7 +103,9 @@ def corpus_key(roots: Sequence[Path], model: str) -> str:
     Content, not times: a fresh clone of the same corpus finds the same store.
     """
     base = corpus_base(roots)
-    digest = hashlib.sha256(f"hfbot-eval-store:{KEY_VERSION}:{PIPELINE_VERSION}:{model}\n".encode())
+    digest = hashlib.sha256(
+        f"hfbot-eval-store:{KEY_VERSION}:{PIPELINE_VERSION}:{META_VERSION}:{model}\n".encode()
+    )
     seen: set[Path] = set()
     for root in roots:
         for dirpath, dirnames, filenames in os.walk(root):

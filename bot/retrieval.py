@@ -99,7 +99,8 @@ class LexicalIndex:
         for terms in corpus:
             for term in set(terms):
                 doc_freq[term] = doc_freq.get(term, 0) + 1
-        dates = [d for d in (s.meta.effective_date for s in live.values()) if d]
+        # Stated dates only: a date only the file gives never makes a document the newest.
+        dates = [d for d in (s.meta.stated_date for s in live.values()) if d]
         return cls(
             version=version,
             chunks=chunks,
@@ -142,10 +143,10 @@ class LexicalIndex:
         return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
     def recency(self, doc: StoredDocument | None) -> float:
-        """0 for the oldest document of the corpus, 1 for the newest."""
+        """0 for the oldest document (or one without a stated date), 1 for the newest."""
         if doc is None or self.newest is None or self.oldest is None:
             return 0.0
-        when = doc.meta.effective_date
+        when = doc.meta.stated_date
         if when is None:
             return 0.0
         span = (self.newest - self.oldest).days

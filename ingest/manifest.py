@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from ingest.models import DocumentMeta
+from ingest.models import FILE_DATE, DocumentMeta
 
 MANIFEST_NAME = "MANIFEST.yaml"
 _FIELDS = {"file", "title", "kind", "author", "date", "date_approximate", "updated", "url", "notes"}
@@ -162,6 +162,18 @@ def year_from_heading(text: str) -> date | None:
     return None
 
 
+def latest_year(text: str, today: date | None = None) -> date | None:
+    """The latest year the text mentions, up to this one, as 1 January of that year.
+
+    A text is written no earlier than the last year it speaks of in the past; later years
+    ("plan for 2035") are plans, not dates.
+    """
+    this_year = (today or date.today()).year
+    years = [int(y) for y in _YEAR_HEADING.findall(text)]
+    past = [y for y in years if y <= this_year]
+    return date(max(past), 1, 1) if past else None
+
+
 _RUNS_ON = {"i", "og", "av", "for", "fra", "til", "med", "på", "om", "the", "of", "and"}
 
 
@@ -191,15 +203,18 @@ def build_meta(
 ) -> DocumentMeta:
     """Metadata from the manifest entry; what the entry leaves out comes from the text or file.
 
-    The date: the manifest's, else one the text states, else the file's own metadata
-    (`file_date`), else a year in its title, else its modification time; all but the
-    manifest's are approximate.
+    The date, strongest evidence first (`date_source`): the manifest's ("manifest"), else
+    one the text states ("text"), else a year in its title or the latest year it mentions
+    ("text-year"), else the file's own metadata (`file_date`: "file"), else none ("udatert").
+    All but the manifest's are approximate. The file's modification time is never used: after
+    a copy or a fresh clone it is today, which says nothing about the document.
     """
     fields = dict(entry.fields) if entry else {}
     title = str(fields.get("title") or "").strip()
     published = fields.get("date") or None
     updated = fields.get("updated") or None
     approximate = bool(fields.get("date_approximate", False)) if published else True
+    source = "manifest" if published else ""
     if text is not None and (not title or published is None):
         if not title:
             title = title_from_text(text, path)
@@ -207,14 +222,13 @@ def build_meta(
             published, text_updated = dates_from_text(text)
             updated = updated or text_updated
             approximate = True
-    if published is None and file_date is not None:
-        published = file_date
-        approximate = True
+            source = "text" if published else ""
     if published is None and text is not None:
-        published = year_from_heading(text)  # "Årsrapport 2024": no better clue
-    if published is None:
-        published = date.fromtimestamp(path.stat().st_mtime)
-        approximate = True
+        # "Årsrapport 2024", or the last year the text speaks of: no better clue.
+        published = year_from_heading(text) or latest_year(text)
+        source = "text-year" if published else ""
+    if published is None and file_date is not None:
+        published, source = file_date, FILE_DATE
     if updated is not None and published is not None and updated < published:
         updated = None  # an "update" older than the publication says nothing new
     return DocumentMeta(
@@ -227,4 +241,5 @@ def build_meta(
         date_approximate=approximate,
         updated=updated,
         url=str(fields.get("url") or ""),
+        date_source=source,
     )

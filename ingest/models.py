@@ -6,6 +6,12 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+# Where a document's date comes from, strongest evidence first (see ingest.manifest.build_meta).
+DATE_SOURCES = ("manifest", "text", "text-year", "file")
+# A date only the file gives (its own metadata: PDF/DOCX creation, HTML meta tags) says when
+# the file was made, which may be long after the document was written: never stated.
+FILE_DATE = "file"
+
 
 @dataclass(frozen=True)
 class DocumentMeta:
@@ -20,11 +26,21 @@ class DocumentMeta:
     date_approximate: bool = True
     updated: date | None = None
     url: str = ""
+    # DATE_SOURCES, or "" for a store written before sources were recorded (taken as stated).
+    date_source: str = ""
 
     @property
     def effective_date(self) -> date | None:
         """The date recency is judged by: the last update when known, else the publication date."""
         return self.updated or self.date
+
+    @property
+    def stated_date(self) -> date | None:
+        """The effective date when the document (or its manifest entry) states it; None when
+        only the file gives one: such a date never makes a document the newest."""
+        if self.updated is not None:
+            return self.updated  # an update date is always read from the manifest or the text
+        return None if self.date_source == FILE_DATE else self.date
 
     def fingerprint(self) -> str:
         """Hash of the metadata, so a manifest-only change is detected without re-embedding."""
@@ -42,6 +58,7 @@ class DocumentMeta:
             "date_approximate": self.date_approximate,
             "updated": self.updated.isoformat() if self.updated else "",
             "url": self.url,
+            "date_source": self.date_source,
         }
 
     @classmethod
@@ -59,6 +76,7 @@ class DocumentMeta:
             date_approximate=bool(meta.get("date_approximate", True)),
             updated=_date(meta.get("updated")),
             url=str(meta.get("url", "")),
+            date_source=str(meta.get("date_source", "")),
         )
 
 

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 # Bump when cleaning or chunking changes, so every document is re-chunked on the next run.
 PIPELINE_VERSION = "6"
 DERIVED_META = "derived"  # fingerprint of metadata taken from the file itself
+# Bump when deriving metadata changes (dates, titles): every document's metadata is derived
+# again on the next run, without re-embedding. 2: dates record their source, no file mtimes.
+META_VERSION = "2"
 # Chunks embedded and written per round: while one round embeds, the next documents are read
 # and chunked on another thread, so rounds are kept short enough to overlap.
 EMBED_GROUP = 256
@@ -67,7 +70,8 @@ class _Source:
 
     @property
     def meta_fingerprint(self) -> str:
-        return self.entry.fingerprint() if self.entry else DERIVED_META
+        base = self.entry.fingerprint() if self.entry else DERIVED_META
+        return f"{base}+{META_VERSION}"
 
 
 @dataclass
@@ -133,6 +137,7 @@ def _run_noted(
 
     key = {
         "pipeline": PIPELINE_VERSION,
+        "meta": META_VERSION,
         "model": _model_name(settings, embedder),
         "collection": settings.collection,
         "corpus_dir": str(settings.corpus_dir.expanduser().resolve()),

@@ -191,8 +191,10 @@ def test_file_without_manifest_entry_takes_title_and_date_from_its_text(
     assert news.title == "Nytt samarbeid om legevakt"
     assert (news.date, news.updated) == (date(2024, 6, 12), date(2024, 9, 3))
     assert news.date_approximate and news.effective_date == date(2024, 9, 3)
+    assert news.date_source == "text"
     undated = docs["notat uten dato.md"].meta
-    assert undated.date is not None and undated.date_approximate
+    # No date anywhere: undated, not the file's modification time (today, after a copy).
+    assert (undated.date, undated.date_source) == (None, "")
 
 
 def test_manifest_entry_without_a_file_is_a_warning(
@@ -439,3 +441,34 @@ def test_cli_says_so_when_the_chroma_server_is_down(
 
     assert result.exit_code == 1
     assert "Chroma server 127.0.0.1" in json.loads(result.output)["error"]
+
+
+def test_a_store_written_before_date_sources_stays_readable_and_is_relabelled(
+    corpus_copy: Path, settings: Settings, fake_embedder: FakeEmbedder, store: Store
+) -> None:
+    (corpus_copy / "notat.md").write_text("Noen ord om samhandling i regionen.\n")
+    _run(settings, corpus_copy, fake_embedder)
+    # As an older hfbot left it: no date_source, and the undated note dated by its mtime.
+    records = store.registry.get(ids=["notat.md", "003_539dbae2e487e3f7.txt"])
+    old = []
+    for meta in records["metadatas"]:
+        meta = dict(meta)
+        meta.pop("date_source")
+        meta["meta_fingerprint"] = meta["meta_fingerprint"].rsplit("+", 1)[0]
+        if meta["doc_id"] == "notat.md":
+            meta["date"] = date.today().isoformat()
+        old.append(meta)
+    store.registry.upsert(ids=records["ids"], metadatas=old, embeddings=[[1.0]] * len(old))
+
+    docs = store.documents()  # read as before: a date of unknown source counts as stated
+    assert docs["notat.md"].meta.stated_date == date.today()
+    assert docs["003_539dbae2e487e3f7.txt"].meta.stated_date == date(2024, 1, 11)
+
+    embedded = fake_embedder.calls
+    report = _run(settings, corpus_copy, fake_embedder)
+
+    assert fake_embedder.calls == embedded  # metadata only: nothing embedded again
+    assert sorted(report.documents["metadata"]) == ["003_539dbae2e487e3f7.txt", "notat.md"]
+    docs = store.documents()
+    assert (docs["notat.md"].meta.date, docs["notat.md"].meta.date_source) == (None, "")
+    assert docs["003_539dbae2e487e3f7.txt"].meta.date_source == "manifest"

@@ -172,3 +172,49 @@ def test_manifest_errors_say_what_is_wrong(tmp_path: Path, content: str, message
     (tmp_path / "MANIFEST.yaml").write_text(content, encoding="utf-8")
     with pytest.raises(ManifestError, match=message):
         read_manifest(tmp_path)
+
+
+# ---- where a date comes from -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "file_date", "expected"),
+    [
+        ("Nyhet\n\nPublisert 12.06.2024\n\nTekst.", date(2025, 3, 1), (date(2024, 6, 12), "text")),
+        ("Årsrapport 2021\n\nTekst.", date(2025, 3, 1), (date(2021, 1, 1), "text-year")),
+        # The last year it speaks of (2035 is a plan, not a date), over the file's own date.
+        (
+            "Om samarbeidet\nKort om oss\nKontakt\n\nAvtalen fra 2012 ble fornyet i 2019 (plan: 2035).",
+            date(2025, 3, 1),
+            (date(2019, 1, 1), "text-year"),
+        ),
+        ("Om samarbeidet\n\nIngen årstall her.", date(2025, 3, 1), (date(2025, 3, 1), "file")),
+        ("Om samarbeidet\n\nIngen årstall her.", None, (None, "")),  # udatert
+    ],
+)
+def test_a_documents_date_comes_from_the_strongest_evidence(
+    tmp_path: Path, text: str, file_date: date | None, expected: tuple
+) -> None:
+    path = tmp_path / "doc.txt"
+    path.write_text(text, encoding="utf-8")  # its mtime (today) is never the date
+
+    meta = build_meta("doc.txt", path, None, text, file_date)
+
+    assert (meta.date, meta.date_source) == expected
+    assert meta.date_approximate
+
+
+def test_a_manifest_date_is_recorded_as_such(tmp_path: Path) -> None:
+    (tmp_path / "MANIFEST.yaml").write_text(
+        "- file: a.txt\n  title: Referat\n  date: 2019-05-02\n", encoding="utf-8"
+    )
+    path = tmp_path / "a.txt"
+    path.write_text("Referat\n\nPublisert 12.06.2024\n", encoding="utf-8")
+
+    meta = build_meta("a.txt", path, read_manifest(tmp_path)["a.txt"], None, date(2025, 1, 1))
+
+    assert (meta.date, meta.date_source, meta.date_approximate) == (
+        date(2019, 5, 2),
+        "manifest",
+        False,
+    )

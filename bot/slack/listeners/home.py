@@ -95,7 +95,7 @@ def document_lines(documents: dict) -> str:
         return "_Ingen dokumenter er lagt inn ennå._"
     docs = sorted(
         documents.values(),
-        key=lambda d: d.meta.effective_date.isoformat() if d.meta.effective_date else "",
+        key=lambda d: d.meta.stated_date.isoformat() if d.meta.stated_date else "",
         reverse=True,
     )
     lines = []
