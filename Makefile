@@ -33,7 +33,8 @@ fmt: install
 	$(BIN)/ruff check --fix .
 
 eval: install
-	$(BIN)/hfbot eval ../shared/eval/dev-questions.yaml
+	$(BIN)/hfbot eval ../shared/eval/dev-questions.yaml ../shared/eval/dev-questions-2.yaml \
+		--corpus corpus ../shared/eval/dev-corpus-2
 
 bench: install
 	$(BIN)/python bench/ingest.py
