@@ -394,10 +394,15 @@ def _refusal_group(
     marks = [handled_marks[r.id] for r in members if r.id in handled_marks]
     if marks and max(marks) >= last_asked:
         return None
+    # Wordings counted with case, spacing and end punctuation aside, most asked first (among
+    # equals, the one asked last); each shown as it was typed most often (among equals, first).
     texts = [r.question.strip() for r in members if r.question and r.question.strip()]
-    wordings = Counter(texts)
-    # Most asked wording first; among equals, the one asked last (texts are newest first).
-    ranked = sorted(wordings, key=lambda t: (-wordings[t], texts.index(t)))
+    typed: dict[str, Counter[str]] = {}
+    for text in reversed(texts):  # oldest first, so Counter order breaks ties by first typing
+        typed.setdefault(_wording(text), Counter())[text] += 1
+    newest = [_wording(t) for t in texts]
+    ranked_keys = sorted(typed, key=lambda w: (-typed[w].total(), newest.index(w)))
+    ranked = [typed[w].most_common(1)[0][0] for w in ranked_keys]
     documents = Counter(
         name for r in members for name in _source_names(r.closest or r.citations)[:MAX_DOCUMENTS]
     )

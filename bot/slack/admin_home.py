@@ -45,7 +45,7 @@ def admin_blocks(report: Report, *, notice: str | None = None) -> list[dict]:
             "elements": [button("Oppdater dokumentene", ADMIN_REFRESH, "refresh", "primary")],
         }
     )
-    out.append(section(corpus_text(report.corpus)))
+    out += corpus_blocks(report.corpus)
     out.append({"type": "divider"})
     out += unanswered_blocks(report)
     out.append({"type": "divider"})
@@ -59,7 +59,8 @@ def admin_blocks(report: Report, *, notice: str | None = None) -> list[dict]:
 # ---- the four parts ------------------------------------------------------------------------------
 
 
-def corpus_text(corpus: CorpusStatus) -> str:
+def corpus_blocks(corpus: CorpusStatus) -> list[dict]:
+    """The state of the corpus: a summary, then one section per list of documents to look at."""
     lines = ["*Dokumentene*"]
     if corpus.error:
         lines.append(f"⚠️ Dokumentlageret kunne ikke leses: {escape(corpus.error)}")
@@ -69,27 +70,25 @@ def corpus_text(corpus: CorpusStatus) -> str:
             f"modell `{escape(corpus.embedding_model)}`"
         )
     lines.append(last_ingest_line(corpus.last_ingest))
-    failed = corpus.failed
-    total_failed = int((corpus.last_ingest or {}).get("failed_count") or len(failed))
-    if failed:
-        lines.append("*Filer som feilet:*")
-        lines += _listed(
-            [f"• `{escape(str(f.get('file')))}`: {escape(str(f.get('error')))}" for f in failed],
-            total_failed,
-        )
-    if corpus.date_missing:
-        lines.append("*Uten dato:*")
-        lines += _listed([_doc(d) for d in corpus.date_missing])
-    if corpus.date_approximate:
-        lines.append("*Omtrentlig dato (bare året eller et anslag):*")
-        lines += _listed([_doc(d) for d in corpus.date_approximate])
     years = f"{corpus.stale_after_years:g}"
-    if corpus.stale:
-        lines.append(f"*Eldre enn {years} år – kanskje utdatert:*")
-        lines += _listed([_doc(d) for d in corpus.stale])
-    elif not corpus.error:
+    if not corpus.stale and not corpus.error:
         lines.append(f"Ingen dokumenter er eldre enn {years} år.")
-    return _joined(lines)
+    blocks = [section(_fitted(lines, []))]
+    failed = corpus.failed
+    if failed:
+        entries = [
+            f"• `{escape(str(f.get('file')))}`: {escape(str(f.get('error')))}" for f in failed
+        ]
+        total = int((corpus.last_ingest or {}).get("failed_count") or len(failed))
+        blocks.append(section(_fitted(["*Filer som feilet ved siste innlesing:*"], entries, total)))
+    for title, documents in (
+        ("*Uten dato:*", corpus.date_missing),
+        ("*Omtrentlig dato (bare året eller et anslag):*", corpus.date_approximate),
+        (f"*Eldre enn {years} år – kanskje utdatert:*", corpus.stale),
+    ):
+        if documents:
+            blocks.append(section(_fitted([title], [_doc(d) for d in documents])))
+    return blocks
 
 
 def last_ingest_line(note: dict[str, Any] | None) -> str:
@@ -146,7 +145,7 @@ def group_text(group: RefusalGroup) -> str:
             f" – spurt igjen etter at det ble merket som håndtert {slack_time(group.handled_at)}"
         )
     lines.append(f"_{tail}_")
-    return _joined(lines)
+    return _fitted(lines, [])
 
 
 def downvoted_text(report: Report) -> str:
@@ -160,8 +159,7 @@ def downvoted_text(report: Report) -> str:
         if vote.sources:
             entry += "\n   Kilder: " + ", ".join(escape(s) for s in vote.sources[:4])
         entries.append(entry)
-    lines += _listed(entries)
-    return _joined(lines)
+    return _fitted(lines, entries)
 
 
 def escalations_text(report: Report) -> str:
@@ -173,8 +171,7 @@ def escalations_text(report: Report) -> str:
         question = f"«{_short(escalation.question)}»" if escalation.question else NOT_STORED
         entry = f"• {slack_time(escalation.created_at)} <@{escalation.requested_by}>: {question}"
         entries.append(entry)
-    lines += _listed(entries)
-    return _joined(lines)
+    return _fitted(lines, entries)
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -196,27 +193,23 @@ def _short(text: str | None, limit: int = MAX_QUESTION_CHARS) -> str:
     return escape(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
 
 
-def _listed(lines: Sequence[str], total: int | None = None, limit: int = MAX_LISTED) -> list[str]:
-    """At most `limit` lines, then "… og N til" for the rest of `total` (default: all lines)."""
-    total = len(lines) if total is None else total
-    shown = list(lines[:limit])
-    if total > len(shown):
-        shown.append(f"… og {total - len(shown)} til")
-    return shown
-
-
-def _joined(lines: Sequence[str]) -> str:
-    """Lines joined up to Slack's 3,000 characters; lines that do not fit are counted instead."""
-    out: list[str] = []
-    used = 0
-    for number, line in enumerate(lines):
-        cost = len(line) + 1
-        if used + cost > TEXT_LIMIT - 40:
-            out.append(f"… og {len(lines) - number} linjer til")
+def _fitted(
+    head: Sequence[str], entries: Sequence[str], total: int | None = None, limit: int = MAX_LISTED
+) -> str:
+    """The head lines, then as many entries as fit in one section (at most `limit`), then
+    "… og N til" for the rest of `total` (default: all entries)."""
+    total = len(entries) if total is None else total
+    text = "\n".join(head)
+    shown = 0
+    for entry in entries[:limit]:
+        reserve = len(f"\n… og {total} til") if total > shown + 1 else 0
+        if len(text) + 1 + len(entry) + reserve > TEXT_LIMIT:
             break
-        out.append(line)
-        used += cost
-    return _clip("\n".join(out))
+        text += "\n" + entry
+        shown += 1
+    if total > shown:
+        text += f"\n… og {total - shown} til"
+    return _clip(text)
 
 
 def _clip(text: str) -> str:
