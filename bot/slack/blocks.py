@@ -225,6 +225,8 @@ def help_message(*, is_admin: bool = False) -> Message:
             "*For sekretariatet*",
             "• `/hfbot oppdater` leser dokumentmappen på nytt.",
             "• Last opp en fil til meg i en direktemelding for å legge den til i dokumentene.",
+            "• Hjem-fanen min viser deg spørsmål jeg ikke kunne svare på, svar med 👎, åpne "
+            "saker og dokumentenes tilstand (i terminalen: `hfbot report`).",
         ]
     text = "\n".join(lines)
     return Message(text=fallback(text.replace("*", "")), blocks=sections(text))

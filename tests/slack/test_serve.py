@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bot.slack.feedback import FeedbackStore
 from hfbot.cli import cli
 from tests.conftest import free_port
 from tests.slack.conftest import BOT_TOKEN, DIRECT, SIGNING_SECRET, Bot
@@ -64,6 +65,8 @@ def test_hfbot_serve_answers_a_signed_mention(
         "HFBOT_DATA_DIR": str(isolated_env),
         "NO_PROXY": "127.0.0.1,localhost",
     }
+    # An answer from 200 days ago: HFBOT_RETENTION_DAYS (90) deletes it when the bot starts.
+    old = _old_answer(f"sqlite:///{isolated_env / 'hfbot.sqlite3'}", days=200)
     hfbot = Path(sys.executable).parent / "hfbot"
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
@@ -92,6 +95,12 @@ def test_hfbot_serve_answers_a_signed_mention(
         text = block_texts(post.params["blocks"])
         assert "21" in text and "[1]" in text
         assert (isolated_env / "hfbot.sqlite3").exists()
+        feedback = FeedbackStore(f"sqlite:///{isolated_env / 'hfbot.sqlite3'}")
+        try:
+            assert feedback.get_answer(old) is None
+            assert feedback.counts()["answers"] == 1  # the question just answered
+        finally:
+            feedback.close()
     finally:
         proc.terminate()
         try:
@@ -99,3 +108,24 @@ def test_hfbot_serve_answers_a_signed_mention(
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def _old_answer(url: str, days: float) -> str:
+    from sqlalchemy import update
+
+    from bot.slack.feedback import answers
+    from bot.types import Answer
+
+    feedback = FeedbackStore(url)
+    try:
+        answer = Answer(question="Gammelt spørsmål?", text="Svar.", abstained=False)
+        answer_id = feedback.record_answer(answer, channel="C1", user_id="U1")
+        with feedback.engine.begin() as conn:
+            conn.execute(
+                update(answers)
+                .where(answers.c.id == answer_id)
+                .values(created_at=time.time() - days * 24 * 3600)
+            )
+    finally:
+        feedback.close()
+    return answer_id
