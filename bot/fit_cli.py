@@ -1,0 +1,76 @@
+"""`hfbot fit`: refit the answer step's parameters (bot/answer_model.json) from question sets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bot.answer_model import MODEL_FILE
+from bot.cli import _EvalCommand, _eval_answerers, _warm
+
+
+@click.command(name="fit", cls=_EvalCommand)
+@click.argument(
+    "questions",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--corpus",
+    multiple=True,
+    metavar="DIR...",
+    help="The folders the questions are about (a cached store of their own, as in eval).",
+)
+@click.option("--folds", default=5, show_default=True, help="Grouped folds for the CV figures.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=MODEL_FILE,
+    show_default=True,
+    help="Where the parameters go.",
+)
+@click.pass_context
+def fit(
+    ctx: click.Context, questions: tuple[Path, ...], corpus: tuple[str, ...], folds: int, out: Path
+) -> None:
+    """Fit the passage and refusal models on labelled question sets and write them.
+
+    Reproduces the shipped parameters: `hfbot fit ../shared/eval/dev-questions.yaml
+    ../shared/eval/dev-questions-2.yaml tests/answer/extra-questions.yaml --corpus corpus
+    ../shared/eval/dev-corpus-2`. Prints the grouped cross-validation figures (no fold judged on
+    documents its fit saw) beside the in-sample ones, and records both in the file.
+    """
+    from bot.evaluate import QuestionSetError, load_question_sets
+    from bot.fit import cross_validate, fit_all
+
+    try:
+        items = load_question_sets(questions)
+    except QuestionSetError as exc:
+        raise click.UsageError(str(exc)) from exc
+    with _eval_answerers(ctx, corpus, quiet=False) as (new_answerer, _):
+        answerer = new_answerer(answer_model=None)
+        _warm(answerer)
+        cv = cross_validate(answerer, items, folds)
+        model = fit_all(answerer, items, [str(q) for q in questions])
+    summary = cv.summary()
+    model.info["cross_validation"] = {
+        "folds": summary["folds"],
+        "group_by": "document",
+        "pooled": _figures(summary["pooled"]),
+        "per_fold": summary["per_fold"],
+        "in_sample": _figures(summary["in_sample"]),
+    }
+    model.save(out)
+    click.echo(json.dumps(model.info["cross_validation"], indent=1))
+    click.echo(f"Wrote {out} (threshold {model.threshold:.3f}).")
+
+
+def _figures(summary: dict) -> dict:
+    keys = ("questions", "passed", "answer_accuracy", "abstention_accuracy", "false_abstentions")
+    return {k: summary[k] for k in keys}
+
+
+COMMANDS = [fit]
