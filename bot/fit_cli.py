@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.answer_model import MODEL_FILE
-from bot.cli import _EvalCommand, _eval_answerers, _warm
+from bot.cli import _eval_answerers, _EvalCommand, _warm
 
 
 @click.command(name="fit", cls=_EvalCommand)
