@@ -175,10 +175,29 @@ def spread_option(args: list[str], name: str) -> list[str]:
     help="Answer from these folders, ingested together into a cached store of their own "
     "(never the data dir); a second run over the same files embeds nothing.",
 )
+@click.option(
+    "--folds",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Also cross-validate the fitted answer step: K folds, each answered by a model "
+    "fitted without the fold's documents (the figure to trust).",
+)
+@click.option(
+    "--group-by",
+    type=click.Choice(["document"]),
+    default="document",
+    show_default=True,
+    help="What no fold may share with its fit.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def eval_(
-    ctx: click.Context, questions: tuple[Path, ...], corpus: tuple[str, ...], as_json: bool
+    ctx: click.Context,
+    questions: tuple[Path, ...],
+    corpus: tuple[str, ...],
+    folds: int,
+    group_by: str,
+    as_json: bool,
 ) -> None:
     """Run question sets (YAML) and report accuracy, retrieval and latency, per file and in total.
 
@@ -212,6 +231,7 @@ def eval_(
         _warm(answerer)
         try:
             report = run_eval(answerer, items, on_result=show)
+            cv = _cross_validate(answerer, items, folds, quiet=as_json) if folds else None
         except StoreUnavailable as exc:
             raise click.ClickException(_store_message(exc)) from exc
     summary = report.summary()
@@ -219,6 +239,8 @@ def eval_(
         data = report.to_json()
         if about:
             data["corpus"] = about
+        if cv is not None:
+            data["cross_validation"] = {"group_by": group_by, **cv.summary()}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo("")
@@ -230,6 +252,40 @@ def eval_(
     width = max(len(name) for name, _ in lines)
     for name, figures in lines:
         click.echo(f"{name:<{width}}  {_summary_line(figures)}")
+    if cv is not None:
+        _show_cross_validation(cv, group_by)
+
+
+def _cross_validate(answerer, items, folds: int, *, quiet: bool):
+    """Grouped K-fold figures of the fitted answer step over these questions."""
+    from bot.fit import cross_validate
+
+    def show(fold) -> None:
+        if not quiet:
+            s = fold.report.summary()
+            click.echo(
+                f"fold {fold.fold}: {s['passed']}/{s['questions']} passed, "
+                f"answer {s['answer_accuracy']}, refused {s['unanswerable_refused']}/"
+                f"{s['unanswerable']} unanswerable",
+                err=True,
+            )
+
+    return cross_validate(answerer, items, folds, on_fold=show)
+
+
+def _show_cross_validation(cv, group_by: str) -> None:
+    summary = cv.summary()
+    click.echo("")
+    click.echo(
+        f"Cross-validated answer step ({summary['folds']} folds, grouped by {group_by}: "
+        "no fold is judged on documents its fit saw):"
+    )
+    per_fold = summary["per_fold"]["answer_accuracy"]
+    click.echo(
+        f"  held-out   {_summary_line(summary['pooled'])}; "
+        f"answer per fold {per_fold['mean']} ± {per_fold['sd']}"
+    )
+    click.echo(f"  in-sample  {_summary_line(summary['in_sample'])}")
 
 
 def _summary_line(s: dict) -> str:
