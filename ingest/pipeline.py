@@ -308,6 +308,7 @@ def _apply(
     if not dry_run:
         _recover(store)
     live = {} if rebuild else store.documents()
+    embedder = _keep_store_model(settings, store, embedder, rebuild, report)
     model_name = _model_name(settings, embedder)
 
     to_embed: list[_Source] = []
@@ -366,11 +367,42 @@ def _apply(
     report.documents["metadata"].extend(d.meta.doc_id for d in relabelled)
 
     if to_embed:
+        if store.embedding_model() != model_name:
+            store.set_embedding_model(model_name)  # before its first vectors are written
         _embed_and_publish(settings, store, embedder, to_embed, live, report, progress)
 
     if report.changed or (rebuild or not store.corpus_version()):
         store.set_corpus_version()
     return report
+
+
+def _keep_store_model(
+    settings: Settings,
+    store: Store,
+    embedder: Embeddings | None,
+    rebuild: bool,
+    report: IngestReport,
+) -> Embeddings | None:
+    """The embedder for this run: never a second model in one store.
+
+    A store keeps the model it was built with until `--rebuild`: when HFBOT_EMBEDDING_MODEL
+    has changed since, new documents are embedded with the store's model and the report says
+    how to switch. An embedder handed in that does not match the store is refused.
+    """
+    if rebuild:
+        return embedder
+    from ingest.embedder import REBUILD_HINT, make_embedder, mismatch_hint, store_model
+
+    stored = store_model(settings, store)
+    wanted = _model_name(settings, embedder)
+    if stored is None or stored == wanted:
+        return embedder
+    if embedder is not None:
+        raise IngestUsageError(
+            f"the store was built with {stored}, this run would embed with {wanted}: {REBUILD_HINT}"
+        )
+    report.warnings.append(mismatch_hint(stored, settings.embedding_model))
+    return make_embedder(settings, stored)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from hfbot.settings import Settings
 
 CORPUS_RECORD = "__corpus__"
+# Which embedding model the chunks' vectors come from: questions must be embedded by the same.
+MODEL_RECORD = "__model__"
 PENDING_PREFIX = "__pending__:"
 _DUMMY_EMBEDDING = [1.0]  # registry records carry no meaning in vector space
 # Dense searches read this many extra hits for stray chunks a killed run may have left.
@@ -137,7 +139,7 @@ class Store:
         """The live documents, by doc id."""
         docs: dict[str, StoredDocument] = {}
         for record_id, meta in self._iter_registry():
-            if record_id == CORPUS_RECORD or record_id.startswith(PENDING_PREFIX):
+            if record_id in (CORPUS_RECORD, MODEL_RECORD) or record_id.startswith(PENDING_PREFIX):
                 continue
             docs[record_id] = StoredDocument(
                 meta=DocumentMeta.from_metadata(meta),
@@ -154,6 +156,13 @@ class Store:
         metas = got.get("metadatas") or []
         return str(metas[0].get("version", "")) if metas and metas[0] else ""
 
+    def embedding_model(self) -> str | None:
+        """The embedding model the store's vectors were made with (None: not recorded)."""
+        got = self.registry.get(ids=[MODEL_RECORD], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        name = metas[0].get("model") if metas and metas[0] else None
+        return str(name) if name else None
+
     def pending(self) -> list[str]:
         """Doc ids a killed run may have left stray chunks for."""
         return [
@@ -168,6 +177,10 @@ class Store:
         """Note documents about to get chunks no registry entry names (before writing them)."""
         now = time.time()
         self._put_registry({PENDING_PREFIX + d: {"doc_id": d, "at": now} for d in doc_ids})
+
+    def set_embedding_model(self, name: str) -> None:
+        """Record the model whose vectors the store holds (before the first chunk is written)."""
+        self._put_registry({MODEL_RECORD: {"model": name, "at": time.time()}})
 
     def clear_pending(self, *doc_ids: str) -> None:
         """Drop the markers of documents whose strays are swept."""
