@@ -26,8 +26,35 @@ from tests.fakes import FakeEmbedder
 
 DAY = 24 * 3600
 STOPWORDS = frozenset(
-    "hva hvem hvor hvilken hvilke hvordan når er har det de den en et for i på til å og om "
-    "jeg man må mye som ved".split()
+    (
+        "hva",
+        "hvem",
+        "hvor",
+        "hvilken",
+        "hvilke",
+        "hvordan",
+        "når",
+        "er",
+        "har",
+        "det",
+        "de",
+        "den",
+        "en",
+        "et",
+        "for",
+        "i",
+        "på",
+        "til",
+        "å",
+        "og",
+        "om",
+        "jeg",
+        "man",
+        "må",
+        "mye",
+        "som",
+        "ved",
+    )
 )
 LEGEVAKT = (
     "Hvem har ansvar for legevakten i Drammen?",
