@@ -288,6 +288,11 @@ def _show_cross_validation(cv, group_by: str) -> None:
         f"answer per fold {per_fold['mean']} ± {per_fold['sd']}"
     )
     click.echo(f"  in-sample  {_summary_line(summary['in_sample'])}")
+    sets = cv.pooled.summaries()
+    if len(sets) > 1:
+        width = max(len(name) for name in sets)
+        for name, figures in sets.items():
+            click.echo(f"  held-out {name:<{width}}  {_summary_line(figures)}")
 
 
 def _summary_line(s: dict) -> str:
