@@ -86,6 +86,7 @@ def refusal_text(closest: Sequence, english: bool = False, nearest: str = "") ->
     if closest:
         lines.append("Nærmeste dokumenter:")
         for c in closest:
-            when = f" ({c.date})" if c.date else ""
+            approximate = ", omtrentlig" if c.date_approximate else ""
+            when = f" ({c.date}{approximate})" if c.date else " (udatert)"
             lines.append(f"- {c.title}{when}")
     return "\n".join(lines)

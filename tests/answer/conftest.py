@@ -41,7 +41,9 @@ def empty_store(settings: Settings) -> Iterator[Store]:
 @pytest.fixture
 def use_fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every make_embedder() (ingest and answering) gives the fake: no model is loaded."""
-    monkeypatch.setattr("ingest.embedder.make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(
+        "ingest.embedder.make_embedder", lambda settings, model=None: FakeEmbedder()
+    )
 
 
 def data_dir(settings: Settings) -> Path:

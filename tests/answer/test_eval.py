@@ -28,7 +28,7 @@ OTHER_DOC = (
 def embedder(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
     """One fake embedder for the whole run, so a test can count what it embedded."""
     fake = FakeEmbedder()
-    monkeypatch.setattr("ingest.embedder.make_embedder", lambda settings: fake)
+    monkeypatch.setattr("ingest.embedder.make_embedder", lambda settings, model=None: fake)
     return fake
 
 
