@@ -247,14 +247,16 @@ class SentenceTransformerEmbedder(Embeddings):
 # ---- choosing one ------------------------------------------------------------------------------
 
 
-def make_embedder(
-    settings: Settings, model: str | None = None
-) -> E5Embedder | SentenceTransformerEmbedder:
-    """The embedder of `model` (default: HFBOT_EMBEDDING_MODEL)."""
-    name = model or settings.embedding_model
-    if name == E5_SMALL:
+def make_embedder(settings: Settings) -> E5Embedder | SentenceTransformerEmbedder:
+    """The embedder of HFBOT_EMBEDDING_MODEL."""
+    if settings.embedding_model == E5_SMALL:
         return E5Embedder()
-    return SentenceTransformerEmbedder(name, settings.embedding_batch_size)
+    return SentenceTransformerEmbedder(settings.embedding_model, settings.embedding_batch_size)
+
+
+def make_embedder_of(settings: Settings, model: str) -> Embeddings:
+    """The embedder of another model than the setting's (through `make_embedder`)."""
+    return make_embedder(settings.model_copy(update={"embedding_model": model}))
 
 
 def store_model(settings: Settings, store: Store) -> str | None:
@@ -291,4 +293,4 @@ def embedder_for_store(settings: Settings, store: Store) -> Embeddings:
     if stored is None or stored == settings.embedding_model:
         return make_embedder(settings)
     log.warning(mismatch_hint(stored, settings.embedding_model))
-    return make_embedder(settings, stored)
+    return make_embedder_of(settings, stored)

@@ -391,7 +391,7 @@ def _keep_store_model(
     """
     if rebuild:
         return embedder
-    from ingest.embedder import REBUILD_HINT, make_embedder, mismatch_hint, store_model
+    from ingest.embedder import REBUILD_HINT, make_embedder_of, mismatch_hint, store_model
 
     stored = store_model(settings, store)
     wanted = _model_name(settings, embedder)
@@ -402,7 +402,7 @@ def _keep_store_model(
             f"the store was built with {stored}, this run would embed with {wanted}: {REBUILD_HINT}"
         )
     report.warnings.append(mismatch_hint(stored, settings.embedding_model))
-    return make_embedder(settings, stored)
+    return make_embedder_of(settings, stored)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -130,6 +130,7 @@ def fake_llm() -> Iterator[FakeHTTP]:
 def fill_store(settings: Settings, embedder: FakeEmbedder) -> Store:
     """Publish two small documents the way ingest does, so the store looks ingested."""
     store = Store.open(settings)
+    store.set_embedding_model(settings.embedding_model)  # as ingest records it
     texts = {
         "a.txt": ["Helsefellesskapet har 21 kommuner.", "Partnerskapsmøtet er årlig."],
         "b.txt": ["Vestre Viken HF har 9400 ansatte."],
