@@ -68,14 +68,10 @@ class Answerer:
         answer_model: AnswerModel | None | str = "default",
     ) -> None:
         self.settings = settings
-        if answer_model == "default":
-            try:
-                answer_model = default_model()
-            except ModelFileError as exc:
-                log.error("cannot load the fitted answer model (%s); using hand-set rules", exc)
-                answer_model = None
         # The fitted passage and refusal models (bot.answer_model); None: the hand-set rules.
-        self.answer_model: AnswerModel | None = answer_model  # type: ignore[assignment]
+        # "default": the shipped parameters, when they were fitted with the embedding model in
+        # use (decided on first use, when the model is known).
+        self._answer_model = answer_model
         # How often the store's corpus version is checked (several processes may share it).
         self.index_refresh_s = index_refresh_s
         self._store = store
@@ -230,6 +226,16 @@ class Answerer:
     # ---- internals ---------------------------------------------------------------------------
 
     @property
+    def answer_model(self) -> AnswerModel | None:
+        if self._answer_model == "default":
+            self._answer_model = _shipped_model_for(self.embedder)
+        return self._answer_model  # type: ignore[return-value]
+
+    @answer_model.setter
+    def answer_model(self, model: AnswerModel | None) -> None:
+        self._answer_model = model
+
+    @property
     def _unit_model(self):
         return self.answer_model.units if self.answer_model is not None else None
 
@@ -275,6 +281,27 @@ class Answerer:
             Source(make_citation(n, hit, best_quote.get(hit.chunk.chunk_id, "")), hit.chunk.text)
             for n, hit in enumerate(top, start=1)
         ]
+
+
+def _shipped_model_for(embedder: Embeddings) -> AnswerModel | None:
+    """The shipped answer model if it was fitted with this embedding model, else None (the
+    hand-set rules): its weights read similarities on that model's scale."""
+    try:
+        model = default_model()
+    except ModelFileError as exc:
+        log.error("cannot load the fitted answer model (%s); using hand-set rules", exc)
+        return None
+    fitted_with = model.info.get("embedding_model")
+    in_use = getattr(embedder, "model_name", None)
+    if fitted_with and fitted_with != in_use:
+        log.warning(
+            "the answer model was fitted with %s, not %s: using hand-set rules "
+            "(run `hfbot fit` to fit it for this model)",
+            fitted_with,
+            in_use,
+        )
+        return None
+    return model
 
 
 def _reply_to_unusable(question: str) -> str | None:
