@@ -99,9 +99,9 @@ class RecordingEmbedder:
     def dimension(self) -> int:
         return int(self.inner.dimension)
 
-    @staticmethod
-    def _key(text: str) -> str:
-        return hashlib.sha1(text.encode()).hexdigest()
+    def _key(self, text: str) -> str:
+        # The model is in the key: a cache from another model's run is never reused.
+        return hashlib.sha1(f"{self.model_name}\n{text}".encode()).hexdigest()
 
     def embed_documents(self, texts: Sequence[str], show_progress: bool = False) -> list:
         import numpy as np

