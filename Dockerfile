@@ -33,8 +33,9 @@ WORKDIR /app
 
 RUN pip install --no-cache-dir --index-url "${TORCH_INDEX_URL}" "torch==${TORCH_VERSION}"
 
-# Dependencies in their own layer, so a code change does not reinstall them.
-COPY pyproject.toml README.md ./
+# Dependencies in their own layer, so a code change does not reinstall them (nor a README edit:
+# the list is read from pyproject.toml alone; README.md comes with the code below).
+COPY pyproject.toml ./
 RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
     && pip install --no-cache-dir --requirement /tmp/requirements.txt \
     && rm /tmp/requirements.txt
@@ -58,10 +59,11 @@ EXPOSE 3000
 
 # `hfbot serve` answers /healthz on its port in HTTP mode and in Socket Mode alike (a Socket Mode
 # bot reports unhealthy while disconnected). Python, since the slim image has no curl. Another
-# port: set HFBOT_PORT, which both follow.
+# port: set HFBOT_PORT, which both follow. No proxy: with HTTP_PROXY set for the outside world,
+# urllib would send even 127.0.0.1 through it and the bot would never look healthy.
 ENV HFBOT_PORT=3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('HFBOT_PORT', '3000'), timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request as u; u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:%s/healthz' % os.environ.get('HFBOT_PORT', '3000'), timeout=4)"]
 
 ENTRYPOINT ["hfbot"]
 CMD ["serve"]
