@@ -76,6 +76,10 @@ class Answerer:
         self.index_refresh_s = index_refresh_s
         self._store = store
         self._embedder = embedder
+        # An embedder chosen here (not handed in) follows the store's model: another process
+        # may run `hfbot ingest --rebuild` with a new model while this one answers.
+        self._follows_store = embedder is None
+        self._model_checked_at = time.monotonic()
         self._retriever: Retriever | None = None
         if llm is None and settings.llm:
             from bot.llm import make_llm
@@ -239,8 +243,24 @@ class Answerer:
     def _unit_model(self):
         return self.answer_model.units if self.answer_model is not None else None
 
+    def _follow_store_model(self) -> None:
+        """Embed questions with the store's model again after it was rebuilt with another."""
+        if not self._follows_store or self._embedder is None or self._retriever is None:
+            return
+        if time.monotonic() - self._model_checked_at < self.index_refresh_s:
+            return
+        self._model_checked_at = time.monotonic()
+        stored = self.store.embedding_model()
+        if stored and stored != getattr(self._embedder, "model_name", stored):
+            from ingest.embedder import embedder_for_store
+
+            log.warning("the store is now embedded with %s: questions follow", stored)
+            self._embedder = embedder_for_store(self.settings, self.store)
+            self._retriever.embedder = self._embedder
+
     def _search(self, query: str, prepare=None) -> list[Hit]:
         try:
+            self._follow_store_model()
             return self.retriever.search(
                 query, k=max(self.settings.top_k, 5), while_embedding=prepare
             )

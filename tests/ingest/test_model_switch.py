@@ -166,3 +166,18 @@ def test_a_store_from_before_the_record_counts_as_built_with_the_old_setting(
     assert store_model(settings, store) == LEGACY_DEFAULT_MODEL
     own = settings.model_copy(update={"embedding_model": "/models/mine"})
     assert store_model(own, store) == "/models/mine"
+
+
+def test_a_running_bot_follows_a_rebuild_with_another_model(
+    settings: Settings, corpus_copy: Path, made: list[FakeEmbedder]
+) -> None:
+    run_ingest(_with_model(settings, corpus_copy, "model-a"))
+    new = _with_model(settings, corpus_copy, "model-b")
+    answerer = Answerer(new, index_refresh_s=0)
+    answerer.answer("Hvem deltar på partnerskapsmøtet?")
+    assert answerer.embedder.model_name == "model-a"  # type: ignore[attr-defined]
+    # Another process rebuilds the store with model-b (only its record matters here).
+    answerer.store.set_embedding_model("model-b")
+    answerer.answer("Hvem deltar på partnerskapsmøtet?")
+    assert answerer.embedder.model_name == "model-b"  # type: ignore[attr-defined]
+    assert answerer.retriever.embedder is answerer.embedder
