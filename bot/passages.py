@@ -21,6 +21,9 @@ _ABBREVIATION_END = re.compile(
     re.IGNORECASE,
 )
 _EMPHASIS = re.compile(r"\*\*|__")
+# A Markdown table: "| a | b |" rows under a header row, "|---|---|" between them.
+_TABLE_ROW = re.compile(r"^\s*\|.*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|[\s:|-]*-[\s:|-]*\|\s*$")
 _SPACES = re.compile(r"\s+")
 
 
@@ -97,7 +100,21 @@ def split_units(text: str, headings: Sequence[str] = ()) -> list[Unit]:
         for sentence in split_sentences(joined):
             intro = add(sentence, "sentence")
 
+    table_header: int | None = None  # the header row of the table being read
     for i, line in enumerate(lines):
+        if _TABLE_ROW.match(line):
+            # A row answers with its header: the row is an item under the header row, so
+            # "23. mai" is found by a question about "partnarskapsmøtet" (a column name).
+            flush()
+            stack.clear()
+            if not _TABLE_RULE.match(line):
+                row = clean(line)
+                if table_header is None:
+                    table_header = add(row, "item")
+                else:
+                    add(row, "item", depth=1, parent=table_header)
+            continue
+        table_header = None
         if not line.strip():
             flush()
             continue

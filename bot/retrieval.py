@@ -33,6 +33,9 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index buil
 # BM25 winner on top instead of flattening the first dozen ranks together.
 RRF_K = 10
 LEXICAL_WEIGHT = 1.0
+# Measured again with multilingual-e5 (130 dev questions, MRR of the source document): dense
+# weight 0.25 → 0.910, 0.5 → 0.899, 1.0 → 0.867, 1.5 → 0.866; answers passed 92, 92, 94, 94.
+# Differences within noise on both counts; 0.5 stays.
 DENSE_WEIGHT = 0.5
 DENSE_WEIGHT_UNKNOWN_WORDS = 1.0
 CANDIDATES = 20  # how deep BM25 is read before fusing (it is cheap)
