@@ -193,7 +193,7 @@ def served(image: Image, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     finally:
         logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True, timeout=60)
         (tmp_path_factory.mktemp("serve") / "serve.log").write_text(logs.stdout + logs.stderr)
-        _docker("rm", "--force", name, check=False)
+        _docker("rm", "--force", "--volumes", name, check=False)
         api.stop()
 
 
