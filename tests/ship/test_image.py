@@ -77,11 +77,8 @@ def _pip_index_url() -> str:
         text=True,
         timeout=60,
     )
-    return (
-        done.stdout.strip()
-        if done.returncode == 0 and done.stdout.strip()
-        else ("https://pypi.org/simple")
-    )
+    found = done.stdout.strip() if done.returncode == 0 else ""
+    return found or "https://pypi.org/simple"  # pip's default
 
 
 @dataclass
