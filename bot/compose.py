@@ -14,9 +14,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.passages import Unit, heading_lines, split_units
+from bot.passages import Unit
 from bot.retrieval import Hit, LexicalIndex
-from bot.scoring import ChunkView, QuestionCues, QuestionScorer, ScoredUnit, answer_features
+from bot.scoring import (
+    ChunkView,
+    QuestionCues,
+    QuestionScorer,
+    ScoredUnit,
+    answer_features,
+    is_furniture,
+)
 from bot.types import Citation
 
 if TYPE_CHECKING:
@@ -64,7 +71,10 @@ def compose(
 ) -> Composition:
     """Pick and quote the units that answer the question, each marked with its source [n]."""
     scorer = scorer or QuestionScorer(question, index, context, model)
+    # A title, source line or navigation never answers: such a unit is not quoted when anything
+    # else is there to quote.
     scored = scorer.score(hits)
+    scored = [s for s in scored if is_quotable(s)] or scored
     if not scored:
         return Composition(text="", citations=[], support=0.0)
     cues = scorer.cues
@@ -109,7 +119,7 @@ def compose(
         if found is not None and used + len(found.unit.text) <= MAX_ANSWER_CHARS:
             chosen.append(found)
             used += len(found.unit.text)
-    composition = _render(chosen, best, question)
+    composition = _render(chosen, best, index)
     composition.features = answer_features(scorer, best, hits)
     return composition
 
@@ -122,6 +132,13 @@ _SECOND_PART = re.compile(
     re.IGNORECASE,
 )
 PART_SHARE = 0.5  # a part's passage must hold this share of the part's weighted terms
+
+
+def is_quotable(s: ScoredUnit) -> bool:
+    """Whether a unit can stand in an answer: not the document's title repeated, a source line
+    or site navigation."""
+    text = s.unit.text.strip(" .:|*").lower()
+    return text != s.hit.chunk.doc.title.strip(" .:").lower() and not is_furniture(s.unit.text)
 
 
 def question_parts(question: str) -> list[str]:
@@ -241,7 +258,23 @@ def _with_list_members(
     return out
 
 
-def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Composition:
+# Shown once under an answer whose quotes had OCR damage repaired; the citations' quotes (and
+# Slack's "Vis utdrag") keep the source's own text.
+OCR_NOTE = "(Feil fra tekstgjenkjenning (OCR) i kilden er rettet i sitatet.)"
+
+
+def _shown_text(unit: Unit, view: ChunkView) -> str:
+    """The unit as the answer shows it: with the ingest's OCR repairs when they replace words
+    one for one (a certain repair, aligned word by word), else exactly as the source has it."""
+    repaired = view.repaired[unit.position] if unit.position < len(view.repaired) else ""
+    if not repaired or repaired == unit.text:
+        return unit.text
+    if len(repaired.split(" ")) != len(unit.text.split(" ")):
+        return unit.text
+    return repaired
+
+
+def _render(chosen: list[ScoredUnit], best: ScoredUnit, index: LexicalIndex) -> Composition:
     # One number per place in a document (chunks of one section share it), by first appearance;
     # within a chunk, units keep their reading order.
     hits: list[Hit] = []
@@ -254,23 +287,26 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Compos
         place = (hit.chunk.doc.doc_id, location_of(hit))
         numbers[id(hit)] = places.setdefault(place, len(places) + 1)
     lines: list[str] = []
+    repaired_any = False
     quotes: dict[int, list[str]] = {}
     first_hit: dict[int, Hit] = {}
     for hit in hits:
         n = numbers[id(hit)]
         first_hit.setdefault(n, hit)
         units = sorted((s for s in chosen if s.hit is hit), key=lambda s: s.unit.position)
-        all_units = split_units(hit.chunk.text, heading_lines(hit.chunk.heading))
+        view = ChunkView.of(hit.chunk, index)
         chosen_positions = {s.unit.position for s in units}
         shown_parents: set[int] = set()
         for s in units:
             unit = s.unit
-            text = _shortened(unit.text)
-            quotes.setdefault(n, []).append(text)
+            quotes.setdefault(n, []).append(_shortened(unit.text))
+            shown = _shown_text(unit, view)
+            repaired_any = repaired_any or shown != unit.text
+            text = _shortened(shown)
             if unit.kind != "item":
                 lines.append(f"{text} [{n}]")
                 continue
-            parent = all_units[unit.parent] if unit.parent is not None else None
+            parent = view.units[unit.parent] if unit.parent is not None else None
             if (
                 parent is not None
                 and parent.kind == "item"
@@ -279,8 +315,10 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, question: str) -> Compos
             ):
                 # A sub-item means little without the item it belongs to.
                 shown_parents.add(parent.position)
-                lines.append(f"{'  ' * parent.depth}- {parent.text}")
+                lines.append(f"{'  ' * parent.depth}- {_shown_text(parent, view)}")
             lines.append(f"{'  ' * unit.depth}- {text} [{n}]")
+    if repaired_any:
+        lines.append(OCR_NOTE)
     citations = [make_citation(n, first_hit[n], " … ".join(quotes[n])) for n in sorted(first_hit)]
     return Composition(
         text="\n".join(lines),

@@ -167,6 +167,7 @@ class ChunkView:
     document_terms: set[str]  # title and dates of the document
     all_terms: set[str]
     relatives: dict[str, frozenset[str]] = field(default_factory=dict)
+    repaired: list[str] = field(default_factory=list)  # per unit: its repaired (search) text
 
     @classmethod
     def of(cls, chunk: StoredChunk, index: LexicalIndex) -> ChunkView:
@@ -176,14 +177,17 @@ class ChunkView:
         headings = heading_lines(chunk.heading)
         units = split_units(chunk.text, headings)
         # Match on the repaired words (OCR), quote the faithful ones.
-        analysed = [set(analyze(t)) for t in search_units(chunk.text, chunk.search_text, headings)]
+        repaired = search_units(chunk.text, chunk.search_text, headings)
+        analysed = [set(analyze(t)) for t in repaired]
         doc = chunk.doc
         years = " ".join(str(d.year) for d in (doc.date, doc.updated) if d)
         document_terms = set(analyze(f"{doc.title} {years}"))
         heading_terms = set(analyze(chunk.heading))
         unit_headings = [set(analyze(u.heading)) | heading_terms for u in units]
         all_terms = set().union(*analysed, *unit_headings, heading_terms, document_terms)
-        view = cls(units, analysed, unit_headings, heading_terms, document_terms, all_terms)
+        view = cls(
+            units, analysed, unit_headings, heading_terms, document_terms, all_terms, {}, repaired
+        )
         if len(index.cache) >= CACHE_LIMIT:
             index.cache.clear()  # bounded memory in a long-running bot on a large corpus
         index.cache[chunk.chunk_id] = view
@@ -411,6 +415,11 @@ _FURNITURE = re.compile(
     r"endret|les mer|del på|del pa|skriv ut|hopp til|meny|tilbake til|forsiden)\b|https?://|www\.",
     re.IGNORECASE,
 )
+
+
+def is_furniture(text: str) -> bool:
+    """A source line, byline or navigation: never an answer."""
+    return bool(_FURNITURE.search(text))
 
 
 def _capitals(text: str) -> float:

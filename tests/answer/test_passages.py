@@ -55,3 +55,24 @@ def test_search_units_align_repaired_text_with_the_faithful_units() -> None:
     assert len(aligned) == len(units)
     assert units[1].text.startswith("Partnerskapsmatet ble gjennomfgrt")
     assert aligned[1] == "Partnerskapsmøtet ble gjennomført 7. juni på Union scene."
+
+
+def test_a_table_row_is_a_unit_under_its_header_row() -> None:
+    text = (
+        "## Møteplan 2024\n\n"
+        "| Arrangør | Fagleg samarbeidsutval | Partnarskapsmøte |\n"
+        "|---|---|---|\n"
+        "| Kommunane | 14. februar | – |\n"
+        "| Helse Førde | 16. mai | 23. mai |\n\n"
+        "Etter tabellen kjem ei setning."
+    )
+    units = split_units(text)
+    header = next(u for u in units if u.text.startswith("| Arrangør"))
+    rows = [u for u in units if u.parent == header.position]
+    assert [r.text for r in rows] == [
+        "| Kommunane | 14. februar | – |",
+        "| Helse Førde | 16. mai | 23. mai |",
+    ]
+    assert all(r.kind == "item" and r.depth == 1 for r in rows)
+    assert not any("---" in u.text for u in units)
+    assert units[-1].kind == "sentence" and units[-1].parent is None

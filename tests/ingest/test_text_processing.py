@@ -184,7 +184,8 @@ def test_manifest_errors_say_what_is_wrong(tmp_path: Path, content: str, message
         ("Årsrapport 2021\n\nTekst.", date(2025, 3, 1), (date(2021, 1, 1), "text-year")),
         # The last year it speaks of (2035 is a plan, not a date), over the file's own date.
         (
-            "Om samarbeidet\nKort om oss\nKontakt\n\nAvtalen fra 2012 ble fornyet i 2019 (plan: 2035).",
+            "Om samarbeidet\nKort om oss\nKontakt\n\n"
+            "Avtalen fra 2012 ble fornyet i 2019 (plan: 2035).",
             date(2025, 3, 1),
             (date(2019, 1, 1), "text-year"),
         ),
