@@ -72,6 +72,7 @@ class Answerer:
         # "default": the shipped parameters, when they were fitted with the embedding model in
         # use (decided on first use, when the model is known).
         self._answer_model = answer_model
+        self._shipped_answer_model = answer_model == "default"
         # How often the store's corpus version is checked (several processes may share it).
         self.index_refresh_s = index_refresh_s
         self._store = store
@@ -257,6 +258,8 @@ class Answerer:
             log.warning("the store is now embedded with %s: questions follow", stored)
             self._embedder = embedder_for_store(self.settings, self.store)
             self._retriever.embedder = self._embedder
+            if self._shipped_answer_model:
+                self._answer_model = "default"  # fitted for one model: choose again
 
     def _search(self, query: str, prepare=None) -> list[Hit]:
         try:
