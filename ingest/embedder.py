@@ -77,11 +77,31 @@ _engine_lock = threading.Lock()
 # on a busy machine two at once finished 3x sooner than one after the other.
 
 
+def _cpu_flags() -> set[str] | None:
+    """The CPU's feature flags (Linux), or None when they cannot be read."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return None
+
+
 def _load_engine() -> Any:
     global _engine
     if _engine is None:
         with _engine_lock:
             if _engine is None:
+                # The engine is compiled with AVX2 and FMA instructions: on a CPU without them
+                # the process would die of an illegal instruction at the first text.
+                flags = _cpu_flags()
+                if flags is not None and not {"avx2", "fma"} <= flags:
+                    raise EmbeddingError(
+                        "multilingual-e5-small's engine needs a CPU with AVX2 and FMA, which "
+                        f"this one lacks: set HFBOT_EMBEDDING_MODEL={MINILM}"
+                    )
                 # OpenMP's threads sleep while they wait instead of spinning: on a busy
                 # machine spinning threads starve the working ones (a question took 200-400
                 # ms instead of 30-45 at load 6 on 2 cores). Read once, when the engine loads.

