@@ -3,7 +3,7 @@
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-Q ?= Hvor mange kommuner er med i helsefellesskapet nå?
+Q ?= Hvem deltar på partnerskapsmøtet?
 export HF_HUB_OFFLINE := 1
 
 .PHONY: install demo test lint fmt bench eval

@@ -66,13 +66,17 @@ def nearest_passage(composition: Composition) -> str:
     best = composition.best
     if best is None or best.unit.kind == "heading" or len(best.unit.text) < 20:
         return ""
-    text = best.unit.text
+    text = composition.best_shown or best.unit.text
+    repaired = text != best.unit.text
     if len(text) > NEAREST_CHARS:
         text = text[:NEAREST_CHARS].rsplit(" ", 1)[0] + " …"
     doc = best.hit.chunk.doc
     when = doc.effective_date
-    source = f"{doc.title}, {when.isoformat()}" if when else doc.title
-    return f"«{text}» ({source})"
+    source = f"{doc.title}, {when.isoformat()}" if when else f"{doc.title}, udatert"
+    if when and doc.date_approximate:
+        source += ", omtrentlig"
+    note = ", OCR-feil rettet" if repaired else ""
+    return f"«{text}» ({source}{note})"
 
 
 def refusal_text(closest: Sequence, english: bool = False, nearest: str = "") -> str:

@@ -51,6 +51,7 @@ class Composition:
     best: ScoredUnit | None = None
     chosen: list[ScoredUnit] = field(default_factory=list)
     features: np.ndarray | None = None  # ANSWER_FEATURES, for the refusal decision
+    best_shown: str = ""  # the best passage as shown (OCR repairs applied), for a refusal
 
 
 def _same(a: str, b: str) -> bool:
@@ -121,6 +122,7 @@ def compose(
             used += len(found.unit.text)
     composition = _render(chosen, best, index)
     composition.features = answer_features(scorer, best, hits)
+    composition.best_shown = _shown_text(best.unit, ChunkView.of(best.hit.chunk, index))
     return composition
 
 
