@@ -163,20 +163,25 @@ def spread_option(args: list[str], name: str) -> list[str]:
     return out
 
 
+def question_sets(command):
+    """The question files and `--corpus DIR…` that eval and fit share."""
+    command = click.option(
+        "--corpus",
+        multiple=True,
+        metavar="DIR...",
+        help="Answer from these folders, ingested together into a cached store of their own "
+        "(never the data dir); a second run over the same files embeds nothing.",
+    )(command)
+    return click.argument(
+        "questions",
+        nargs=-1,
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    )(command)
+
+
 @click.command(name="eval", cls=_EvalCommand)
-@click.argument(
-    "questions",
-    nargs=-1,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
-@click.option(
-    "--corpus",
-    multiple=True,
-    metavar="DIR...",
-    help="Answer from these folders, ingested together into a cached store of their own "
-    "(never the data dir); a second run over the same files embeds nothing.",
-)
+@question_sets
 @click.option(
     "--folds",
     type=click.IntRange(min=0),

@@ -8,22 +8,11 @@ from pathlib import Path
 import click
 
 from bot.answer_model import MODEL_FILE
-from bot.cli import _eval_answerers, _EvalCommand, _warm
+from bot.cli import _eval_answerers, _EvalCommand, _warm, question_sets
 
 
 @click.command(name="fit", cls=_EvalCommand)
-@click.argument(
-    "questions",
-    nargs=-1,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
-@click.option(
-    "--corpus",
-    multiple=True,
-    metavar="DIR...",
-    help="The folders the questions are about (a cached store of their own, as in eval).",
-)
+@question_sets
 @click.option("--folds", default=5, show_default=True, help="Grouped folds for the CV figures.")
 @click.option(
     "--out",
