@@ -183,11 +183,18 @@ def build_report(
     grouper: QuestionGrouper | None = None,
     days: int = DEFAULT_DAYS,
     now: float | None = None,
+    embedding_model: Callable[[], str | None] | None = None,
 ) -> Report:
     """The four parts of the report over the last `days` days (escalations: all open ones)."""
     now = time.time() if now is None else now
     since = now - days * DAY_S
-    corpus = corpus_status(settings, documents, last_ingest, today=date.fromtimestamp(now))
+    corpus = corpus_status(
+        settings,
+        documents,
+        last_ingest,
+        today=date.fromtimestamp(now),
+        embedding_model=embedding_model,
+    )
     refusals = feedback.refusals(since)
     groups, hidden = group_refusals(refusals, grouper, feedback.handled_marks())
     downvoted = [
@@ -232,13 +239,18 @@ def corpus_status(
     last_ingest: dict[str, Any] | None,
     *,
     today: date,
+    embedding_model: Callable[[], str | None] | None = None,
 ) -> CorpusStatus:
+    """The corpus part; `embedding_model` gives the model the store was built with (the setting
+    may name another until `hfbot ingest --rebuild`)."""
     status = CorpusStatus(
         embedding_model=settings.embedding_model,
         last_ingest=last_ingest,
         stale_after_years=settings.stale_after_years,
     )
     try:
+        if embedding_model is not None:
+            status.embedding_model = embedding_model() or status.embedding_model
         docs = dict(documents()) if documents is not None else {}
     except Exception as exc:  # the store is down: the rest of the report still helps
         status.error = " ".join(str(exc).split())[:300] or type(exc).__name__

