@@ -165,7 +165,8 @@ def report(ctx: click.Context, days: int, as_json: bool) -> None:
     """The secretariat's report: the corpus, unanswered questions, 👎 answers, open escalations."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.report import QuestionGrouper, build_report, render_text
+    from bot.report import QuestionGrouper, build_report
+    from bot.report_text import render_text
     from bot.slack.feedback import FeedbackStore
     from ingest import runlog
     from ingest.embedder import make_embedder, store_model

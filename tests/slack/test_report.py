@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from langchain_core.embeddings import Embeddings
 from sqlalchemy import update
 
-from bot.report import QuestionGrouper, build_report, corpus_status, render_text
+from bot.report import QuestionGrouper, build_report, corpus_status
+from bot.report_text import render_text
 from bot.slack.feedback import FeedbackStore, answers
 from bot.types import Answer, Citation
 from hfbot.settings import Settings, load_settings
