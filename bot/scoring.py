@@ -5,6 +5,10 @@ the corpus; the first term, the question's focus, counts most), counting its lis
 previous sentence and document for less; by what kind of answer the question asks for (a number,
 a date, a person, a place, a list); and, when the question asks about the present, by the date of
 its document. Matching uses the repaired search text; quoting (bot.compose) the faithful text.
+
+That hand-set score and its parts, with the unit's shape and its chunk's ranks, are the
+UNIT_FEATURES of the fitted unit model (bot.answer_model, fitted by bot.fit): with a model the
+units are ordered by its probability, without one by the hand-set score.
 """
 
 from __future__ import annotations
