@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.compose import Composition, make_citation
+from bot.compose import Composition, make_citation, shorten
 from bot.retrieval import Hit
 
 # Share of the question's weighted terms the best passage (with its heading) must hold.
@@ -20,6 +20,7 @@ CLOSEST = 3
 
 if TYPE_CHECKING:
     from bot.answer_model import AnswerModel
+    from bot.types import Citation
 
 
 def answer_probability(composition: Composition, model: AnswerModel) -> float:
@@ -67,16 +68,16 @@ def nearest_passage(composition: Composition) -> str:
     if best is None or best.unit.kind == "heading" or len(best.unit.text) < 20:
         return ""
     text = composition.best_shown or best.unit.text
-    repaired = text != best.unit.text
-    if len(text) > NEAREST_CHARS:
-        text = text[:NEAREST_CHARS].rsplit(" ", 1)[0] + " …"
-    doc = best.hit.chunk.doc
-    when = doc.effective_date
-    source = f"{doc.title}, {when.isoformat()}" if when else f"{doc.title}, udatert"
-    if when and doc.date_approximate:
-        source += ", omtrentlig"
-    note = ", OCR-feil rettet" if repaired else ""
-    return f"«{text}» ({source}{note})"
+    note = ", OCR-feil rettet" if text != best.unit.text else ""
+    source = make_citation(0, best.hit, "")
+    return f"«{shorten(text, NEAREST_CHARS)}» ({source.title}, {_date_label(source)}{note})"
+
+
+def _date_label(citation: Citation) -> str:
+    """ "2025-01-31", "2021-12-31, omtrentlig" or "udatert"."""
+    if not citation.date:
+        return "udatert"
+    return f"{citation.date}, omtrentlig" if citation.date_approximate else citation.date
 
 
 def refusal_text(closest: Sequence, english: bool = False, nearest: str = "") -> str:
@@ -89,8 +90,5 @@ def refusal_text(closest: Sequence, english: bool = False, nearest: str = "") ->
         lines.append(f"Nærmeste treff, som ikke svarer sikkert: {nearest}")
     if closest:
         lines.append("Nærmeste dokumenter:")
-        for c in closest:
-            approximate = ", omtrentlig" if c.date_approximate else ""
-            when = f" ({c.date}{approximate})" if c.date else " (udatert)"
-            lines.append(f"- {c.title}{when}")
+        lines.extend(f"- {c.title} ({_date_label(c)})" for c in closest)
     return "\n".join(lines)

@@ -301,10 +301,10 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, index: LexicalIndex) -> 
         shown_parents: set[int] = set()
         for s in units:
             unit = s.unit
-            quotes.setdefault(n, []).append(_shortened(unit.text))
+            quotes.setdefault(n, []).append(shorten(unit.text))
             shown = _shown_text(unit, view)
             repaired_any = repaired_any or shown != unit.text
-            text = _shortened(shown)
+            text = shorten(shown)
             if unit.kind != "item":
                 lines.append(f"{text} [{n}]")
                 continue
@@ -334,7 +334,7 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, index: LexicalIndex) -> 
     )
 
 
-def _shortened(text: str, limit: int = MAX_ANSWER_CHARS - 50) -> str:
+def shorten(text: str, limit: int = MAX_ANSWER_CHARS - 50) -> str:
     """A passage too long to quote whole: its beginning, cut at a word, marked with '…'."""
     if len(text) <= limit:
         return text

@@ -25,7 +25,7 @@ import numpy as np
 
 from bot.answer_model import AnswerModel, Logistic
 from bot.compose import compose
-from bot.evaluate import EvalQuestion, EvalReport, score
+from bot.evaluate import EvalQuestion, EvalReport, run_eval
 from bot.followup import resolve
 from bot.retrieval import Hit
 from bot.scoring import ANSWER_FEATURES, CHUNKS_READ, UNIT_FEATURES, QuestionScorer
@@ -257,10 +257,7 @@ def evaluate_with(
     saved = answerer.answer_model
     answerer.answer_model = model
     try:
-        report = EvalReport()
-        for item in questions:
-            report.results.append(score(item, answerer.run(item.question)))
-        return report
+        return run_eval(answerer, questions)
     finally:
         answerer.answer_model = saved
 

@@ -343,7 +343,8 @@ class QuestionScorer:
             other_year = bool(self.years) and _other_year(unit, units, self.years)
             if other_year:
                 coverage *= 0.5  # "the 2024 meeting" does not answer a question about 2025
-            score = coverage + _cue_bonus(unit, cues)
+            matches = _cue_matches(unit, cues)
+            score = coverage + _cue_bonus(unit, cues, matches)
             counts = cues.count and bool(matchers) and _counts(unit.text, matchers[0])
             enumerates = cues.which and bool(matchers) and _enumerates(unit.text, matchers[0])
             defines = cues.definition and bool(matchers) and _defines(unit.text, matchers[0])
@@ -377,11 +378,7 @@ class QuestionScorer:
                     chunk_support,
                     rest_support,
                     float(focus_found),
-                    float(cues.count and bool(_NUMBER.search(_YEAR.sub("", _DATE.sub("", text))))),
-                    float(cues.when and bool(_DATE.search(text) or _YEAR.search(text))),
-                    float(cues.who and bool(_NAME.search(text) or _ROLE.search(text))),
-                    float(cues.which and (unit.kind == "item" or text.count(",") >= 3)),
-                    float(cues.where and bool(_PLACE.search(text))),
+                    *(float(m) for m in matches),
                     float(counts),
                     float(defines),
                     float(enumerates),
@@ -391,7 +388,7 @@ class QuestionScorer:
                     float(unit.kind == "item"),
                     float(unit.is_list_intro),
                     math.log1p(len(text)),
-                    float(bool(_FURNITURE.search(text))),
+                    float(is_furniture(text)),
                     _capitals(text),
                 ]
             )
@@ -501,19 +498,27 @@ def _previous_sentence(units: list[Unit], analysed: list[set[str]], unit: Unit) 
     return analysed[before.position] if before.kind == "sentence" else set()
 
 
-def _cue_bonus(unit: Unit, cues: QuestionCues) -> float:
+def _cue_matches(unit: Unit, cues: QuestionCues) -> tuple[bool, bool, bool, bool, bool]:
+    """Whether the unit holds what the question asks for: (a count, a date, a person or role, a
+    list, a place), each only when asked."""
     text = unit.text
+    return (
+        cues.count and bool(_NUMBER.search(_YEAR.sub("", _DATE.sub("", text)))),  # dates: no count
+        cues.when and bool(_DATE.search(text) or _YEAR.search(text)),
+        cues.who and bool(_NAME.search(text) or _ROLE.search(text)),
+        cues.which and (unit.kind == "item" or text.count(",") >= 3),
+        cues.where and bool(_PLACE.search(text)),
+    )
+
+
+_CUE_BONUSES = (0.25, 0.25, 0.15, 0.1, 0.2)  # per _cue_matches entry
+
+
+def _cue_bonus(unit: Unit, cues: QuestionCues, matches: tuple[bool, ...]) -> float:
     bonus = 0.0
-    if cues.count and _NUMBER.search(_YEAR.sub("", _DATE.sub("", text))):  # dates are not counts
-        bonus += 0.25
-    if cues.when and (_DATE.search(text) or _YEAR.search(text)):
-        bonus += 0.25
-    if cues.who and (_NAME.search(text) or _ROLE.search(text)):
-        bonus += 0.15
-    if cues.which and (unit.kind == "item" or text.count(",") >= 3):
-        bonus += 0.1
-    if cues.where and _PLACE.search(text):
-        bonus += 0.2
+    for weight, matched in zip(_CUE_BONUSES, matches, strict=True):
+        if matched:
+            bonus += weight
     if cues.definition and unit.kind == "item" and unit.parent is None and unit.heading:
         bonus += 0.05
     return bonus
