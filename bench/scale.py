@@ -174,8 +174,8 @@ def ingest_worker(args: argparse.Namespace) -> None:
 
 
 def query_worker(args: argparse.Namespace) -> None:
+    from bot.answer.evaluate import EvalReport, load_questions, score
     from bot.answering import Answerer
-    from bot.evaluate import EvalReport, load_questions, score
     from hfbot.settings import load_settings
 
     settings = load_settings()

@@ -8,14 +8,20 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.abstain import closest_documents, is_weak, nearest_passage, refusal_text
-from bot.answer_model import AnswerModel, ModelFileError, default_model
-from bot.compose import Composition, compose, make_citation
+from bot.answer.compose import Composition, compose, make_citation
+from bot.answer.features import (
+    ANSWER_FEATURES,
+    CHUNKS_READ,
+    UNIT_FEATURES,
+    QuestionScorer,
+    score_units,
+)
+from bot.answer.model import AnswerModel, ModelFileError, default_model
+from bot.answer.refuse import closest_documents, is_weak, nearest_passage, refusal_text
 from bot.followup import resolve
 from bot.llm import Source, cited_numbers
 from bot.norwegian import content_terms, looks_english, words
 from bot.retrieval import Hit, LexicalIndex, Retriever
-from bot.scoring import CHUNKS_READ, QuestionScorer, score_units
 from bot.types import Answer, Turn
 from ingest.store import Store, StoredChunk, StoreUnavailable
 
@@ -68,7 +74,7 @@ class Answerer:
         answer_model: AnswerModel | None | str = "default",
     ) -> None:
         self.settings = settings
-        # The fitted passage and refusal models (bot.answer_model); None: the hand-set rules.
+        # The fitted passage and refusal models (bot.answer.model); None: the hand-set rules.
         # "default": the shipped parameters, when they were fitted with the embedding model in
         # use (decided on first use, when the model is known).
         self._answer_model = answer_model
@@ -310,7 +316,7 @@ def _shipped_model_for(embedder: Embeddings) -> AnswerModel | None:
     """The shipped answer model if it was fitted with this embedding model, else None (the
     hand-set rules): its weights read similarities on that model's scale."""
     try:
-        model = default_model()
+        model = default_model(unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
     except ModelFileError as exc:
         log.error("cannot load the fitted answer model (%s); using hand-set rules", exc)
         return None

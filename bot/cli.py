@@ -210,7 +210,7 @@ def eval_(
 
     A failed question names the step that failed: retrieval, refusal, selection or citation.
     """
-    from bot.evaluate import QuestionSetError, load_question_sets, run_eval
+    from bot.answer.evaluate import QuestionSetError, load_question_sets, run_eval
     from ingest.store import StoreUnavailable
 
     try:
@@ -265,7 +265,7 @@ def eval_(
 
 def _cross_validate(answerer, items, folds: int, *, quiet: bool):
     """Grouped K-fold figures of the fitted answer step over these questions."""
-    from bot.fit import cross_validate
+    from bot.answer.fit import cross_validate
 
     def show(fold) -> None:
         if not quiet:
@@ -318,8 +318,9 @@ def _failure_counts(failures: dict[str, int]) -> str:
 def _eval_answerers(ctx: click.Context, corpus: tuple[str, ...], *, quiet: bool):
     """(a factory of Answerers over the store the eval answers from, what that store holds).
 
-    With --corpus, the folders' cached store (see bot.eval_store); else the user's store. Every
-    answerer shares that one store and model: answerers with other parameters cost no ingest.
+    With --corpus, the folders' cached store (see bot.answer.eval_store); else the user's
+    store. Every answerer shares that one store and model: answerers with other parameters cost
+    no ingest.
     """
     from bot.answering import Answerer
 
@@ -332,7 +333,7 @@ def _eval_answerers(ctx: click.Context, corpus: tuple[str, ...], *, quiet: bool)
         yield over_user_store, None
         return
 
-    from bot.eval_store import EvalCorpusError, open_eval_store
+    from bot.answer.eval_store import EvalCorpusError, open_eval_store
     from ingest.pipeline import IngestBusy, IngestUsageError
     from ingest.store import StoreUnavailable
 

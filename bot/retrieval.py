@@ -84,7 +84,7 @@ class LexicalIndex:
     doc_freq: dict[str, int] = field(default_factory=dict)
     newest: date | None = None
     oldest: date | None = None
-    # Per-chunk analysis for answer composition, filled on first use (bot.compose.ChunkView).
+    # Per-chunk analysis for answer composition, filled on first use (bot.answer.compose.ChunkView).
     cache: dict[str, Any] = field(default_factory=dict)
     # chunk id → position in `chunks`: dense hits are looked up here, not fetched from the store.
     positions: dict[str, int] = field(default_factory=dict)

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from bot.answer.compose import OCR_NOTE
 from bot.answering import Answerer
-from bot.compose import OCR_NOTE
 from bot.types import Turn
 from ingest.store import Store, StoreUnavailable
 from tests.answer.simple_corpus import add_document

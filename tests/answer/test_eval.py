@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bot.evaluate import EvalQuestion, score
+from bot.answer.evaluate import EvalQuestion, score
 from bot.retrieval import Hit
 from bot.types import Answer, Citation
 from hfbot.cli import cli

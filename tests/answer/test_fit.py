@@ -7,12 +7,23 @@ import json
 import numpy as np
 import pytest
 
-from bot.answer_model import AnswerModel, ModelFileError, default_model
+from bot.answer.compose import question_parts
+from bot.answer.evaluate import EvalQuestion
+from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
+from bot.answer.fit import (
+    choose_threshold,
+    collect_cases,
+    cross_validate,
+    document_groups,
+    fit_model,
+)
+from bot.answer.model import AnswerModel, ModelFileError, default_model
 from bot.answering import Answerer
-from bot.compose import question_parts
-from bot.evaluate import EvalQuestion
-from bot.fit import choose_threshold, collect_cases, cross_validate, document_groups, fit_model
-from bot.scoring import ANSWER_FEATURES, UNIT_FEATURES
+
+
+def shipped_model() -> AnswerModel:
+    return default_model(unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
+
 
 CORPUS_QUESTIONS = [
     EvalQuestion("a1", "Hvor mange kommuner er med i helsefellesskapet?",
@@ -30,7 +41,7 @@ CORPUS_QUESTIONS = [
 
 
 def test_shipped_parameters_load_and_match_the_features() -> None:
-    model = default_model()
+    model = shipped_model()
     assert model.units.features == UNIT_FEATURES
     assert model.answer.features == ANSWER_FEATURES
     assert 0.0 < model.threshold < 1.0
@@ -38,12 +49,12 @@ def test_shipped_parameters_load_and_match_the_features() -> None:
 
 
 def test_a_model_file_from_other_code_is_refused(tmp_path) -> None:
-    raw = default_model().to_json()
+    raw = shipped_model().to_json()
     raw["units"]["features"] = raw["units"]["features"][:-1] + ["renamed"]
     path = tmp_path / "model.json"
     path.write_text(json.dumps(raw))
     with pytest.raises(ModelFileError, match="hfbot fit"):
-        AnswerModel.load(path)
+        AnswerModel.load(path, unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
 
 
 def test_questions_sharing_a_document_share_a_fold_group() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.answer.evaluate import load_questions, run_eval
 from bot.answering import Answerer
-from bot.evaluate import load_questions, run_eval
 from hfbot.settings import REPO_ROOT, load_settings
 from ingest.embedder import make_embedder
 from ingest.pipeline import run_ingest
@@ -40,7 +40,7 @@ def test_dev_questions_meet_the_targets(real_answerer: Answerer) -> None:
     report = run_eval(real_answerer, load_questions(DEV_SET))
     summary = report.summary()
     failed = [(r.item.id, r.answer[:120]) for r in report.results if not r.passed]
-    # The fitted answer step (bot/answer_model.json); in-sample on this set: 23/26.
+    # The fitted answer step (bot/answer/model.json); in-sample on this set: 23/26.
     assert summary["answer_accuracy"] >= 0.85, failed
     assert summary["unanswerable_refused"] == summary["unanswerable"], failed
     assert summary["false_abstentions"] <= 2, failed
@@ -65,8 +65,8 @@ DEV_CORPUS_2 = REPO_ROOT.parent / "shared" / "eval" / "dev-corpus-2"
 def test_cross_validated_answer_step_holds_on_unseen_documents(tmp_path: Path) -> None:
     """Grouped 5-fold CV over all three sets: each fold answered by a model fitted without its
     documents. Figures when fitted: 90/130 passed held-out, 29/30 unanswerable refused."""
-    from bot.eval_store import open_eval_store
-    from bot.fit import cross_validate
+    from bot.answer.eval_store import open_eval_store
+    from bot.answer.fit import cross_validate
 
     settings = load_settings(HFBOT_CACHE_DIR=str(tmp_path / "cache"))
     questions = [*load_questions(DEV_SET), *load_questions(DEV_SET_2), *load_questions(EXTRA_SET)]

@@ -4,11 +4,13 @@ A unit scores by how much of the question's informative terms it holds (weighted
 the corpus; the first term, the question's focus, counts most), counting its list item, headings,
 previous sentence and document for less; by what kind of answer the question asks for (a number,
 a date, a person, a place, a list); and, when the question asks about the present, by the date of
-its document. Matching uses the repaired search text; quoting (bot.compose) the faithful text.
+its document. Matching uses the repaired search text; quoting (bot.answer.compose) the faithful
+text.
 
 That hand-set score and its parts, with the unit's shape and its chunk's ranks, are the
-UNIT_FEATURES of the fitted unit model (bot.answer_model, fitted by bot.fit): with a model the
-units are ordered by its probability, without one by the hand-set score.
+UNIT_FEATURES of the fitted unit model (bot.answer.model, fitted by bot.answer.fit): with a model
+the units are ordered by its probability, without one by the hand-set score. The feature names
+live here, beside the code that computes them; the model file is checked against them.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.answer.units import Unit, heading_lines, search_units, split_units
 from bot.norwegian import analyze, looks_english, question_terms, stem
-from bot.passages import Unit, heading_lines, search_units, split_units
 from bot.retrieval import CACHE_LIMIT, Hit, LexicalIndex, asks_about_now
 from ingest.store import StoredChunk
 
 if TYPE_CHECKING:
-    from bot.answer_model import Logistic
+    from bot.answer.model import Logistic
 
 CHUNKS_READ = 6  # only the best few chunks are read for answer units
 FOCUS_WEIGHT = 1.5  # the question's first term is what it asks about
@@ -36,7 +38,7 @@ CONTEXT_WEIGHT = 0.3  # terms of the earlier question a follow-up leans on
 # many of the question's words they share ("helsefellesskapet Vest-Viken møttes …").
 DEFINITION_BONUS = 0.6
 
-# What the fitted unit model (bot.answer_model) reads of a candidate passage. The first ones do
+# What the fitted unit model (bot.answer.model) reads of a candidate passage. The first ones do
 # not depend on the chunk's rank and are computed once per chunk; the last three are added when
 # the fused ranking is known. "rule" is the hand-made score the fit starts from.
 UNIT_FEATURES = (

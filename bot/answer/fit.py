@@ -1,4 +1,4 @@
-"""Fit the answer step (bot.answer_model) on labelled questions, and cross-validate it honestly.
+"""Fit the answer step (bot.answer.model) on labelled questions, and cross-validate it honestly.
 
 Labels come from question sets in the eval format:
 - a candidate passage of a question's retrieved chunks is a positive when it lies in one of the
@@ -23,12 +23,12 @@ from datetime import date
 
 import numpy as np
 
-from bot.answer_model import AnswerModel, Logistic
-from bot.compose import compose
-from bot.evaluate import EvalQuestion, EvalReport, run_eval
+from bot.answer.compose import compose
+from bot.answer.evaluate import EvalQuestion, EvalReport, run_eval
+from bot.answer.features import ANSWER_FEATURES, CHUNKS_READ, UNIT_FEATURES, QuestionScorer
+from bot.answer.model import AnswerModel, Logistic
 from bot.followup import resolve
 from bot.retrieval import Hit
-from bot.scoring import ANSWER_FEATURES, CHUNKS_READ, UNIT_FEATURES, QuestionScorer
 
 log = logging.getLogger(__name__)
 

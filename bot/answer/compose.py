@@ -1,8 +1,8 @@
 """The extractive answer: the sentences or list items of the top chunks that answer the question.
 
-The best-scoring passage (bot.scoring) leads, with its list or section, followed by a few that
-answer nearly as well; each is quoted from the chunk's faithful text, never from repaired search
-text, and marked with its source [n]. At most ~600 characters; no passage twice.
+The best-scoring passage (bot.answer.features) leads, with its list or section, followed by a
+few that answer nearly as well; each is quoted from the chunk's faithful text, never from
+repaired search text, and marked with its source [n]. At most ~600 characters; no passage twice.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.passages import Unit
-from bot.retrieval import Hit, LexicalIndex
-from bot.scoring import (
+from bot.answer.features import (
     ChunkView,
     QuestionCues,
     QuestionScorer,
@@ -24,10 +22,12 @@ from bot.scoring import (
     answer_features,
     is_furniture,
 )
+from bot.answer.units import Unit
+from bot.retrieval import Hit, LexicalIndex
 from bot.types import Citation
 
 if TYPE_CHECKING:
-    from bot.answer_model import Logistic
+    from bot.answer.model import Logistic
 
 MAX_ANSWER_CHARS = 600
 MAX_EXTRA_UNITS = 3  # passages beyond the best one (and its list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.compose import Composition, make_citation, shorten
+from bot.answer.compose import Composition, make_citation, shorten
 from bot.retrieval import Hit
 
 # Share of the question's weighted terms the best passage (with its heading) must hold.
@@ -19,7 +19,7 @@ MIN_REST_SUPPORT = 0.25
 CLOSEST = 3
 
 if TYPE_CHECKING:
-    from bot.answer_model import AnswerModel
+    from bot.answer.model import AnswerModel
     from bot.types import Citation
 
 

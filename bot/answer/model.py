@@ -1,12 +1,16 @@
 """The answer step's fitted parameters: which passage answers, and whether to answer at all.
 
-Two logistic models, fitted by `hfbot fit` (bot.fit) on the labelled dev question sets and
+Two logistic models, fitted by `hfbot fit` (bot.answer.fit) on the labelled dev question sets and
 stored as a small JSON file beside this module:
 
 - the *unit* model gives each candidate passage (sentence, list item, table row) a probability
-  that it holds the answer, from the features bot.scoring measures;
+  that it holds the answer, from the features bot.answer.features measures;
 - the *answer* model gives the best passage a probability that it answers the question, and the
   bot refuses below a threshold chosen on held-out folds.
+
+The feature names are data here: the caller passes the names its code computes (the lists in
+bot.answer.features) and a file fitted for other names is refused. So this module imports
+nothing of the answer step, and features may use the model without a circle.
 
 Only numpy is needed here; scikit-learn is used by the fit alone.
 """
@@ -22,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-MODEL_FILE = Path(__file__).with_name("answer_model.json")
+MODEL_FILE = Path(__file__).with_name("model.json")
 
 
 class ModelFileError(ValueError):
@@ -96,16 +100,17 @@ class AnswerModel:
         path.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n")
 
     @classmethod
-    def from_json(cls, raw: Mapping) -> AnswerModel:
-        from bot.scoring import ANSWER_FEATURES, UNIT_FEATURES
-
+    def from_json(
+        cls, raw: Mapping, *, unit_features: Sequence[str], answer_features: Sequence[str]
+    ) -> AnswerModel:
+        """The models in `raw`, refused unless they read exactly these features."""
         try:
             threshold = float(raw["threshold"])
             if not math.isfinite(threshold):
                 raise ModelFileError("the refusal threshold is not a number")
             return cls(
-                units=Logistic.from_json(raw["units"], UNIT_FEATURES),
-                answer=Logistic.from_json(raw["answer"], ANSWER_FEATURES),
+                units=Logistic.from_json(raw["units"], unit_features),
+                answer=Logistic.from_json(raw["answer"], answer_features),
                 threshold=threshold,
                 info=dict(raw.get("info") or {}),
             )
@@ -113,15 +118,22 @@ class AnswerModel:
             raise ModelFileError(f"the model file lacks {exc}") from exc
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> AnswerModel:
+    def load(
+        cls, path: Path, *, unit_features: Sequence[str], answer_features: Sequence[str]
+    ) -> AnswerModel:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ModelFileError(f"cannot read {path}: {exc}") from exc
-        return cls.from_json(raw)
+        return cls.from_json(raw, unit_features=unit_features, answer_features=answer_features)
 
 
 @cache
-def default_model() -> AnswerModel:
-    """The parameters shipped with the package (fitted on the dev sets)."""
-    return AnswerModel.load(MODEL_FILE)
+def default_model(
+    *, unit_features: tuple[str, ...], answer_features: tuple[str, ...]
+) -> AnswerModel:
+    """The parameters shipped with the package (fitted on the dev sets), for code computing
+    these features."""
+    return AnswerModel.load(
+        MODEL_FILE, unit_features=unit_features, answer_features=answer_features
+    )

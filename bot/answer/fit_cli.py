@@ -1,4 +1,4 @@
-"""`hfbot fit`: refit the answer step's parameters (bot/answer_model.json) from question sets."""
+"""`hfbot fit`: refit the answer step's parameters (bot/answer/model.json) from question sets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.answer_model import MODEL_FILE
+from bot.answer.model import MODEL_FILE
 from bot.cli import _eval_answerers, _EvalCommand, _warm, question_sets
 
 
@@ -32,8 +32,8 @@ def fit(
     ../shared/eval/dev-corpus-2`. Prints the grouped cross-validation figures (no fold judged on
     documents its fit saw) beside the in-sample ones, and records both in the file.
     """
-    from bot.evaluate import QuestionSetError, load_question_sets
-    from bot.fit import cross_validate, fit_all
+    from bot.answer.evaluate import QuestionSetError, load_question_sets
+    from bot.answer.fit import cross_validate, fit_all
 
     try:
         items = load_question_sets(questions)
