@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from ingest.manifest import MANIFEST_NAME, ManifestEntry, ManifestError, build_m
 from ingest.models import Chunk, DocumentMeta
 from ingest.report import IngestReport
 from ingest.store import Store, StoredDocument, StoreUnavailable
+from ingest.units import UNIT_VECTORS_KEY, encode_vectors, unit_texts
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -41,7 +42,7 @@ __all__ = ["IngestBusy", "IngestReport", "IngestUsageError", "ensure_ingested", 
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so every document is re-chunked on the next run.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 DERIVED_META = "derived"  # fingerprint of metadata taken from the file itself
 # Bump when deriving metadata changes (dates, titles): every document's metadata is derived
 # again on the next run, without re-embedding. 2: dates record their source, no file mtimes.
@@ -80,6 +81,7 @@ class _Prepared:
     meta: DocumentMeta
     chunks: list[Chunk]
     is_update: bool
+    units: list[list[str]] = field(default_factory=list)  # per chunk: its units' texts
 
 
 def run_ingest(
@@ -474,7 +476,8 @@ def _prepare(
     )
     if not chunks:
         raise LoadError("no text to index")
-    return _Prepared(source, meta, chunks, is_update)
+    units = [unit_texts(c.text, c.search_text, c.heading) for c in chunks]
+    return _Prepared(source, meta, chunks, is_update, units)
 
 
 def _embed_and_publish(
@@ -550,6 +553,19 @@ def _prefetched(
                 future.cancel()
 
 
+def _embed_all(embedder: Embeddings, texts: list[str], bar: Any) -> list[list[float]]:
+    # Similar lengths in one batch waste no padding.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors: list[list[float]] = [[] for _ in texts]
+    for lo in range(0, len(order), EMBED_SLICE):
+        idx = order[lo : lo + EMBED_SLICE]
+        for i, vec in zip(idx, embedder.embed_documents([texts[i] for i in idx]), strict=True):
+            vectors[i] = vec
+        if bar is not None:
+            bar.update(len(idx))
+    return vectors
+
+
 def _write_group(
     store: Store,
     embedder: Embeddings,
@@ -558,16 +574,13 @@ def _write_group(
     bar: Any,
 ) -> None:
     chunks = [c for p in group for c in p.chunks]
-    texts = [c.indexed_text for c in chunks]
-    # Similar lengths in one batch waste no padding.
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    vectors: list[list[float] | None] = [None] * len(texts)
-    for lo in range(0, len(order), EMBED_SLICE):
-        idx = order[lo : lo + EMBED_SLICE]
-        for i, vec in zip(idx, embedder.embed_documents([texts[i] for i in idx]), strict=True):
-            vectors[i] = vec
-        if bar is not None:
-            bar.update(len(idx))
+    units = [u for p in group for u in p.units]
+    vectors = _embed_all(embedder, [c.indexed_text for c in chunks], bar)
+    unit_vectors = _embed_all(embedder, [t for texts in units for t in texts], None)
+    start = 0
+    for chunk, texts in zip(chunks, units, strict=True):
+        chunk.extra[UNIT_VECTORS_KEY] = encode_vectors(unit_vectors[start : start + len(texts)])
+        start += len(texts)
     # One store write per step for the whole group, each step done for every document before
     # the next begins. No step needs its write to land all or nothing (a write may be split to
     # Chroma's batch size, and Chroma has no transactions across records):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ingest.models import Chunk, DocumentMeta
+from ingest.units import UNIT_VECTORS_KEY
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -71,6 +72,7 @@ class StoredChunk:
     start: int
     end: int
     index: int
+    unit_vectors: str = ""  # its units' vectors, encoded (ingest.units)
 
     @property
     def indexed_text(self) -> str:
@@ -354,6 +356,7 @@ class Store:
             start=int(meta.get("start", 0)),
             end=int(meta.get("end", 0)),
             index=int(meta.get("index", 0)),
+            unit_vectors=str(meta.get(UNIT_VECTORS_KEY, "")),
         )
 
     def _iter_registry(self) -> Iterator[tuple[str, dict]]:

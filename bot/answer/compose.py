@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.answer.features import (
-    ChunkView,
     QuestionCues,
     QuestionScorer,
     ScoredUnit,
     answer_features,
     is_furniture,
 )
-from bot.answer.units import Unit
+from bot.answer.units import ChunkView
 from bot.retrieval import Hit, LexicalIndex
 from bot.types import Citation
+from ingest.units import Unit
 
 if TYPE_CHECKING:
     from bot.answer.model import Logistic

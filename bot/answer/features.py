@@ -18,15 +18,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.answer.units import Unit, heading_lines, search_units, split_units
+from bot.answer.units import ChunkView
 from bot.norwegian import analyze, looks_english, question_terms, stem
-from bot.retrieval import CACHE_LIMIT, Hit, LexicalIndex, asks_about_now
+from bot.retrieval import Hit, LexicalIndex, asks_about_now
 from ingest.store import StoredChunk
+from ingest.units import Unit
 
 if TYPE_CHECKING:
     from bot.answer.model import Logistic
@@ -160,57 +161,6 @@ class _GroupMatcher:
         if not self.exact.isdisjoint(terms):
             return 1.0
         return 0.6 if self.partial and not self.partial.isdisjoint(terms) else 0.0
-
-
-@dataclass(frozen=True)
-class ChunkView:
-    """A chunk split into units and analysed once per corpus version."""
-
-    units: list[Unit]
-    analysed: list[set[str]]  # per unit: terms of its repaired (search) text
-    unit_headings: list[set[str]]  # per unit: terms of its in-chunk heading path
-    heading_terms: set[str]
-    document_terms: set[str]  # title and dates of the document
-    all_terms: set[str]
-    relatives: dict[str, frozenset[str]] = field(default_factory=dict)
-    repaired: list[str] = field(default_factory=list)  # per unit: its repaired (search) text
-
-    @classmethod
-    def of(cls, chunk: StoredChunk, index: LexicalIndex) -> ChunkView:
-        cached = index.cache.get(chunk.chunk_id)
-        if cached is not None:
-            return cached
-        headings = heading_lines(chunk.heading)
-        units = split_units(chunk.text, headings)
-        # Match on the repaired words (OCR), quote the faithful ones.
-        repaired = search_units(chunk.text, chunk.search_text, headings)
-        analysed = [set(analyze(t)) for t in repaired]
-        doc = chunk.doc
-        years = " ".join(str(d.year) for d in (doc.date, doc.updated) if d)
-        document_terms = set(analyze(f"{doc.title} {years}"))
-        heading_terms = set(analyze(chunk.heading))
-        unit_headings = [set(analyze(u.heading)) | heading_terms for u in units]
-        all_terms = set().union(*analysed, *unit_headings, heading_terms, document_terms)
-        view = cls(
-            units, analysed, unit_headings, heading_terms, document_terms, all_terms, {}, repaired
-        )
-        if len(index.cache) >= CACHE_LIMIT:
-            index.cache.clear()  # bounded memory in a long-running bot on a large corpus
-        index.cache[chunk.chunk_id] = view
-        return view
-
-    def compound_relatives(self, term: str) -> frozenset[str]:
-        """This chunk's terms that contain `term` or are contained in it (Norwegian compounds:
-        "helsesamarbeid" in "kommunehelsesamarbeid"), five letters or more; memoised."""
-        found = self.relatives.get(term)
-        if found is None:
-            found = frozenset(
-                u
-                for u in self.all_terms
-                if len(term) >= 5 and len(u) >= 5 and u != term and (term in u or u in term)
-            )
-            self.relatives[term] = found
-        return found
 
 
 @dataclass(frozen=True)

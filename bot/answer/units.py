@@ -1,214 +1,82 @@
-"""Split a chunk's faithful text into quotable units: sentences, bullet items and headings.
-
-Each unit keeps the list item or heading it sits under, so "Oppstart 2021" under "FACT ung" can
-be found by a question about FACT ung and shown with its parent line.
-"""
+"""A chunk as the answer step reads it: its quotable units (split as ingest split them, see
+ingest.units), their terms, and the vectors ingest stored for them. Analysed once per corpus
+version and kept in the lexical index's cache."""
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
-_BULLET = re.compile(r"^(\s*)(?:[-*•·▪◦–]|\d{1,2}[.)])\s+(.*)$")
-# OCR turns bullets into "e", "¢" or "o"; trusted only when a neighbouring line looks the same.
-_OCR_BULLET = re.compile(r"^(\s*)(?:[e¢o])\s+(\S.*)$")
-_SENTENCE_END = re.compile(r"(?<=[.!?»”])\s+(?=[«\"(A-ZÆØÅ0-9])")
-_ABBREVIATION_END = re.compile(
-    r"(?:\b(?:St|Adm|dir|ca|nr|bl\.a|f\.eks|jf|mv|pr|kl|Dr|dvs|inkl|evt|tlf)\.|\b\d{1,2}\.)$",
-    re.IGNORECASE,
-)
-_EMPHASIS = re.compile(r"\*\*|__")
-# A Markdown table: "| a | b |" rows under a header row, "|---|---|" between them.
-_TABLE_ROW = re.compile(r"^\s*\|.*\|.*\|\s*$")
-_TABLE_RULE = re.compile(r"^\s*\|[\s:|-]*-[\s:|-]*\|\s*$")
-_SPACES = re.compile(r"\s+")
+import numpy as np
+
+from bot.norwegian import analyze
+from bot.retrieval import CACHE_LIMIT, LexicalIndex
+from ingest.store import StoredChunk
+from ingest.units import Unit, decode_vectors, heading_lines, search_units, split_units
 
 
 @dataclass(frozen=True)
-class Unit:
-    """One quotable piece of a chunk."""
+class ChunkView:
+    """A chunk split into units and analysed once per corpus version."""
 
-    text: str  # the source's words, whitespace normalised, emphasis markers dropped
-    kind: str  # "sentence", "item" or "heading"
-    position: int  # order within the chunk
-    depth: int = 0  # list nesting: 0 for top-level items and prose
-    parent: int | None = None  # position of the item or list intro this one sits under
-    heading: str = ""  # the headings above it within the chunk, " > "-joined
+    units: list[Unit]
+    analysed: list[set[str]]  # per unit: terms of its repaired (search) text
+    unit_headings: list[set[str]]  # per unit: terms of its in-chunk heading path
+    heading_terms: set[str]
+    document_terms: set[str]  # title and dates of the document
+    all_terms: set[str]
+    relatives: dict[str, frozenset[str]] = field(default_factory=dict)
+    repaired: list[str] = field(default_factory=list)  # per unit: its repaired (search) text
+    encoded_vectors: str = ""  # the units' vectors as ingest stored them
+    _decoded: dict[int, np.ndarray | None] = field(default_factory=dict)
 
-    @property
-    def is_list_intro(self) -> bool:
-        return self.text.endswith(":")
+    @classmethod
+    def of(cls, chunk: StoredChunk, index: LexicalIndex) -> ChunkView:
+        cached = index.cache.get(chunk.chunk_id)
+        if cached is not None:
+            return cached
+        headings = heading_lines(chunk.heading)
+        units = split_units(chunk.text, headings)
+        # Match on the repaired words (OCR), quote the faithful ones.
+        repaired = search_units(chunk.text, chunk.search_text, headings)
+        analysed = [set(analyze(t)) for t in repaired]
+        doc = chunk.doc
+        years = " ".join(str(d.year) for d in (doc.date, doc.updated) if d)
+        document_terms = set(analyze(f"{doc.title} {years}"))
+        heading_terms = set(analyze(chunk.heading))
+        unit_headings = [set(analyze(u.heading)) | heading_terms for u in units]
+        all_terms = set().union(*analysed, *unit_headings, heading_terms, document_terms)
+        view = cls(
+            units,
+            analysed,
+            unit_headings,
+            heading_terms,
+            document_terms,
+            all_terms,
+            {},
+            repaired,
+            chunk.unit_vectors,
+        )
+        if len(index.cache) >= CACHE_LIMIT:
+            index.cache.clear()  # bounded memory in a long-running bot on a large corpus
+        index.cache[chunk.chunk_id] = view
+        return view
 
-
-def clean(text: str) -> str:
-    """Normalise whitespace and drop Markdown emphasis: the words stay exactly the source's."""
-    return _SPACES.sub(" ", _EMPHASIS.sub("", text)).strip()
-
-
-def split_sentences(paragraph: str) -> list[str]:
-    """Sentences of one paragraph, not split after common abbreviations or ordinals."""
-    parts: list[str] = []
-    for piece in _SENTENCE_END.split(paragraph):
-        if parts and _ABBREVIATION_END.search(parts[-1]):
-            parts[-1] = f"{parts[-1]} {piece}"
-        else:
-            parts.append(piece)
-    return [p for p in (clean(p) for p in parts) if p]
-
-
-def _bullet(lines: list[str], i: int) -> re.Match[str] | None:
-    match = _BULLET.match(lines[i])
-    if match:
-        return match
-    match = _OCR_BULLET.match(lines[i])
-    if match is None:
-        return None
-    neighbours = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines) and lines[j].strip()]
-    if any(_BULLET.match(n) or _OCR_BULLET.match(n) for n in neighbours):
-        return match
-    return None
-
-
-def split_units(text: str, headings: Sequence[str] = ()) -> list[Unit]:
-    """The units of a chunk's text in reading order.
-
-    `headings` are lines known to be headings (the chunk's heading path from ingest): plain-text
-    documents carry their headings as ordinary lines.
-    """
-    known = {clean(h).lower() for h in headings if h.strip()}
-    lines = text.splitlines()
-    units: list[Unit] = []
-    heading = ""
-    headings: list[tuple[int, str]] = []  # (level, title) of the open Markdown headings
-    stack: list[tuple[int, int]] = []  # (indent, position) of open list items
-    intro: int | None = None  # the prose line that introduces the list below it
-    paragraph: list[str] = []
-
-    def add(text_: str, kind: str, depth: int = 0, parent: int | None = None) -> int:
-        units.append(Unit(text_, kind, len(units), depth, parent, heading))
-        return len(units) - 1
-
-    def flush() -> None:
-        nonlocal intro
-        if not paragraph:
-            return
-        joined = " ".join(line.strip() for line in paragraph)
-        paragraph.clear()
-        for sentence in split_sentences(joined):
-            intro = add(sentence, "sentence")
-
-    table_header: int | None = None  # the header row of the table being read
-    for i, line in enumerate(lines):
-        if _TABLE_ROW.match(line):
-            # A row answers with its header: the row is an item under the header row, so
-            # "23. mai" is found by a question about "partnarskapsmøtet" (a column name).
-            flush()
-            stack.clear()
-            if not _TABLE_RULE.match(line):
-                row = clean(line)
-                if table_header is None:
-                    table_header = add(row, "item")
-                else:
-                    add(row, "item", depth=1, parent=table_header)
-            continue
-        table_header = None
-        if not line.strip():
-            flush()
-            continue
-        head = _HEADING.match(line)
-        if head is None and known and clean(line).lower() in known:
-            head = _HEADING.match(f"### {line.strip()}")
-        if head:
-            flush()
-            stack.clear()
-            level, title = len(head.group(1)), clean(head.group(2))
-            if title:
-                while headings and headings[-1][0] >= level:
-                    headings.pop()
-                heading = " > ".join(t for _, t in headings)
-                intro = add(title, "heading")
-                headings.append((level, title))
-                heading = " > ".join(t for _, t in headings)
-            continue
-        bullet = _bullet(lines, i)
-        if bullet:
-            flush()
-            indent = len(bullet.group(1).expandtabs(4))
-            body = clean(bullet.group(2))
-            while stack and stack[-1][0] >= indent:
-                stack.pop()
-            parent = stack[-1][1] if stack else intro
-            if not body:
-                continue
-            pos = add(body, "item", depth=len(stack), parent=parent)
-            stack.append((indent, pos))
-            continue
-        if stack and line.startswith((" ", "\t")) and not paragraph:
-            # A wrapped continuation of the list item above it.
-            last = units[stack[-1][1]]
-            units[last.position] = Unit(
-                clean(f"{last.text} {line}"),
-                last.kind,
-                last.position,
-                last.depth,
-                last.parent,
-                last.heading,
+    def compound_relatives(self, term: str) -> frozenset[str]:
+        """This chunk's terms that contain `term` or are contained in it (Norwegian compounds:
+        "helsesamarbeid" in "kommunehelsesamarbeid"), five letters or more; memoised."""
+        found = self.relatives.get(term)
+        if found is None:
+            found = frozenset(
+                u
+                for u in self.all_terms
+                if len(term) >= 5 and len(u) >= 5 and u != term and (term in u or u in term)
             )
-            continue
-        stack.clear()
-        paragraph.append(line)
-    flush()
-    return units
+            self.relatives[term] = found
+        return found
 
-
-def heading_lines(heading_path: str) -> list[str]:
-    """The separate headings of an ingest heading path ("A > B")."""
-    return [part.strip() for part in heading_path.split(" > ") if part.strip()]
-
-
-def search_units(text: str, search_text: str, headings: Sequence[str] = ()) -> list[str]:
-    """For each unit of `text`, the same stretch of the repaired `search_text` (or itself).
-
-    Ingest repairs OCR damage ("mgter" → "møter") in the search text only, and may lead it with
-    the heading. Matching a question against the repaired words while quoting the faithful ones
-    needs the two aligned: a character alignment of the two texts maps each unit across.
-    """
-    plain = [u.text for u in split_units(text, headings)]
-    if not search_text or search_text == text:
-        return plain
-    text_lines, search_lines = text.strip().splitlines(), search_text.strip().splitlines()
-    if len(search_lines) == len(text_lines) + 1:
-        search_text = "\n".join(search_lines[1:])  # ingest led the search text with the heading
-    # Word-level alignment: repairs replace words, so words are the natural unit (and fast).
-    faithful, repaired = clean(text).split(" "), clean(search_text).split(" ")
-    opcodes = difflib.SequenceMatcher(None, faithful, repaired, autojunk=False).get_opcodes()
-
-    def across(pos: int) -> int:
-        for _tag, i1, i2, j1, j2 in opcodes:
-            if i1 <= pos < i2 or (pos == i2 == len(faithful)):
-                return j1 + round((pos - i1) * (j2 - j1) / max(1, i2 - i1))
-        return len(repaired)
-
-    out: list[str] = []
-    cursor = 0
-    for unit in plain:
-        words = unit.split(" ")
-        start = _find_run(faithful, words, cursor)
-        if start < 0:
-            out.append(unit)
-            continue
-        cursor = start + len(words)
-        out.append(" ".join(repaired[across(start) : across(cursor)]) or unit)
-    return out
-
-
-def _find_run(haystack: list[str], needle: list[str], start: int) -> int:
-    """Index of the first run of `needle` in `haystack` at or after `start`, else -1."""
-    n = len(needle)
-    for i in range(start, len(haystack) - n + 1):
-        if haystack[i : i + n] == needle:
-            return i
-    return -1
+    def vectors(self, dims: int) -> np.ndarray | None:
+        """The units' vectors (unit length, one row per unit), or None when the store has none
+        that fit: a chunk of an older ingest, or one split differently since."""
+        if dims not in self._decoded:
+            self._decoded[dims] = decode_vectors(self.encoded_vectors, len(self.units), dims)
+        return self._decoded[dims]

@@ -9,6 +9,7 @@ import threading
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from filelock import FileLock
@@ -23,6 +24,7 @@ from ingest.pipeline import (
     run_ingest,
 )
 from ingest.store import Store
+from ingest.units import decode_vectors, unit_texts
 from tests.fakes import FakeEmbedder
 from tests.ingest.conftest import live_texts, nearest_live
 
@@ -33,6 +35,24 @@ SEEDS = [
     "003_539dbae2e487e3f7.txt",
     "004_222ede703e19ef52.txt",
 ]
+
+
+def _texts_embedded(store: Store, file: str | None = None) -> int:
+    """How many texts ingest embeds for the live chunks (of one file): each and its units."""
+    chunks = [c for c in store.live_chunks() if file is None or c.doc.file == file]
+    return sum(1 + len(unit_texts(c.text, c.search_text, c.heading)) for c in chunks)
+
+
+def test_every_unit_of_a_chunk_has_its_vector_in_the_store(
+    corpus_copy: Path, settings: Settings, fake_embedder: FakeEmbedder, store: Store
+) -> None:
+    _run(settings, corpus_copy, fake_embedder)
+
+    for chunk in store.live_chunks():
+        count = len(unit_texts(chunk.text, chunk.search_text, chunk.heading))
+        vectors = decode_vectors(chunk.unit_vectors, count, fake_embedder.dimension)
+        assert vectors is not None and vectors.shape == (count, fake_embedder.dimension)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
 
 
 def _run(settings: Settings, folder: Path, embedder: FakeEmbedder, **kw: object) -> IngestReport:
@@ -51,7 +71,8 @@ def test_bundled_corpus_goes_in_with_manifest_metadata(
     assert news.date == date(2022, 2, 7) and news.updated == date(2024, 1, 11)
     assert news.title == "Partnerskapsmøte i helsefellesskapet"
     assert store.corpus_version()
-    assert report.chunks == store.count() == fake_embedder.calls
+    assert report.chunks == store.count()
+    assert fake_embedder.calls == _texts_embedded(store)  # each chunk and each of its units
 
 
 def test_cleaning_shows_in_the_store(
@@ -125,7 +146,8 @@ def test_changed_document_is_replaced_and_old_text_is_gone(
     report = _run(settings, corpus_copy, fake_embedder)
 
     assert (report.updated, report.unchanged, report.added) == (1, 4, 0)
-    assert fake_embedder.calls - before == report.chunks == len(live_texts(store)[path.name])
+    assert report.chunks == len(live_texts(store)[path.name])
+    assert fake_embedder.calls - before == _texts_embedded(store, path.name)
     text = " ".join(live_texts(store)[path.name])
     assert "rundt 95 deltakere" in text and "rundt 80 deltakere" not in text
     assert store.count() == sum(d.chunk_count for d in store.documents().values())

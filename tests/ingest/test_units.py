@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answer.units import search_units, split_sentences, split_units
+from ingest.units import search_units, split_sentences, split_units
 
 
 def test_sentences_do_not_split_after_abbreviations_or_ordinals() -> None:
