@@ -18,7 +18,7 @@ from bot.answer.features import (
 )
 from bot.answer.model import AnswerModel, ModelFileError, default_model
 from bot.answer.refuse import closest_documents, is_weak, nearest_passage, refusal_text
-from bot.followup import resolve
+from bot.followup import Resolved, resolve
 from bot.llm import Source, cited_numbers
 from bot.norwegian import content_terms, looks_english, words
 from bot.retrieval import Hit, LexicalIndex, Retriever
@@ -216,15 +216,8 @@ class Answerer:
 
         hits = self._search(query, prepare)
         scorer = scorers[0] if scorers else None
-        index = scorer.index if scorer is not None else self.retriever.index()
         retrieved = time.perf_counter()
-        if not index.chunks:
-            answer = Answer(question=question, text=EMPTY_CORPUS_REPLY, abstained=True)
-        else:
-            composition = compose(
-                resolved.question, hits, index, scorer, resolved.context, self._unit_model
-            )
-            answer = self._extractive(question, composition, hits, english=looks_english(asked))
+        answer = self.compose_answer(question, hits, scorer, resolved)
         if truncated:
             answer.text = f"{answer.text}\n\n{LONG_NOTE.format(n=MAX_QUESTION_CHARS)}"
         answer.timings_ms = {
@@ -233,6 +226,29 @@ class Answerer:
             "total": _ms(started),
         }
         return Result(answer, hits, query), asked
+
+    def compose_answer(
+        self,
+        question: str,
+        hits: list[Hit],
+        scorer: QuestionScorer | None = None,
+        resolved: Resolved | None = None,
+    ) -> Answer:
+        """The extractive answer (or refusal) to a question from what retrieval found.
+
+        The fit answers its questions here from hits it retrieved once, with a scorer that
+        keeps its measured units, under each model it tries."""
+        asked = question.strip()[:MAX_QUESTION_CHARS]
+        resolved = resolved or resolve(asked, ())
+        index = scorer.index if scorer is not None else self.retriever.index()
+        if not index.chunks:
+            return Answer(question=question, text=EMPTY_CORPUS_REPLY, abstained=True)
+        if scorer is not None:
+            scorer.model = self._unit_model
+        composition = compose(
+            resolved.question, hits, index, scorer, resolved.context, self._unit_model
+        )
+        return self._extractive(question, composition, hits, english=looks_english(asked))
 
     # ---- internals ---------------------------------------------------------------------------
 

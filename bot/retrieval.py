@@ -70,6 +70,8 @@ class Hit:
     lexical_rank: int | None = None
     lexical_score: float = 0.0
     dense_score: float = 0.0
+    # The question's embedding, as searched: the answer step compares it with the chunk's units.
+    query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -258,7 +260,7 @@ class Retriever:
             if while_embedding is not None:
                 while_embedding(index, [index.chunks[pos] for pos, _ in lexical[:PREPARED]])
         finally:
-            dense = dense_future.result()
+            query_vector, dense = dense_future.result()
         known = sum(t in index.vocabulary for t in terms)
         dense_weight = DENSE_WEIGHT if known * 2 >= len(terms) else DENSE_WEIGHT_UNKNOWN_WORDS
         wants_now = asks_about_now(query) if now is None else now
@@ -278,14 +280,20 @@ class Retriever:
         weight = 0.03 if wants_now else 0.005
         for hit in hits.values():
             hit.score += weight * index.recency(index.live.get(hit.chunk.doc.doc_id))
-        return sorted(hits.values(), key=lambda h: -h.score)[:k]
+        best = sorted(hits.values(), key=lambda h: -h.score)[:k]
+        for hit in best:
+            hit.query_vector = query_vector
+        return best
 
-    def _dense(self, query: str, index: LexicalIndex) -> list[tuple[StoredChunk, float]]:
-        """The nearest live chunks of the index's corpus version, with their similarity."""
+    def _dense(
+        self, query: str, index: LexicalIndex
+    ) -> tuple[np.ndarray, list[tuple[StoredChunk, float]]]:
+        """The query's embedding, and the nearest live chunks of the index's corpus version with
+        their similarity."""
         embedding = self.embedder.embed_query(query)
         hits: list[tuple[StoredChunk, float]] = []
         for chunk_id, similarity in self.store.nearest(embedding, DENSE_CANDIDATES + STRAY_MARGIN):
             pos = index.positions.get(chunk_id)
             if pos is not None:  # stray chunks of a killed run, or of a newer version
                 hits.append((index.chunks[pos], similarity))
-        return hits[:DENSE_CANDIDATES]
+        return np.asarray(embedding, dtype=np.float32), hits[:DENSE_CANDIDATES]

@@ -121,7 +121,8 @@ def compose(
             chosen.append(found)
             used += len(found.unit.text)
     composition = _render(chosen, best, index)
-    composition.features = answer_features(scorer, best, hits)
+    runner_up = next((s for s in scored if s is not best), None)
+    composition.features = answer_features(scorer, best, hits, runner_up)
     composition.best_shown = _shown_text(best.unit, ChunkView.of(best.hit.chunk, index))
     return composition
 

@@ -9,6 +9,7 @@ right but does not cite a source document).
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.answering import Answerer, Result
+from bot.answering import ENGLISH_LEAD, Answerer, Result
+from bot.types import Answer
 
 
 class QuestionSetError(ValueError):
@@ -50,6 +52,7 @@ class EvalResult:
     retrieval_rank: int | None  # 1-based rank of the first source document among retrieved docs
     passed: bool
     failure: str | None = None  # the step that failed (FAILURE_STEPS), None when passed
+    lead_ok: bool = False  # the first line holds every must string and cites a source
 
     def to_json(self) -> dict:
         return {
@@ -65,6 +68,7 @@ class EvalResult:
             "citation_ok": self.citation_ok,
             "retrieval_rank": self.retrieval_rank,
             "passed": self.passed,
+            "lead_ok": self.lead_ok,
             "failure": self.failure,
         }
 
@@ -96,6 +100,7 @@ class EvalReport:
             "questions": len(results),
             "passed": sum(r.passed for r in results),
             "answer_accuracy": share([r.answer_ok for r in answerable]),
+            "lead_accuracy": share([r.lead_ok for r in answerable]),
             "citation_accuracy": share([r.citation_ok for r in answerable]),
             "abstention_accuracy": share([r.abstained for r in unanswerable]),
             "unanswerable_refused": sum(r.abstained for r in unanswerable),
@@ -188,6 +193,7 @@ def score(item: EvalQuestion, result: Result) -> EvalResult:
         answer_ok = not answer.abstained and all(m.lower() in text for m in item.must)
         citation_ok = not answer.abstained and (not item.sources or bool(cited & set(item.sources)))
     passed = answer_ok and citation_ok
+    lead_ok = answer_ok and _lead_ok(item, answer)
     return EvalResult(
         item=item,
         answer=answer.text,
@@ -199,7 +205,30 @@ def score(item: EvalQuestion, result: Result) -> EvalResult:
         retrieval_rank=rank,
         passed=passed,
         failure=None if passed else failed_step(item, answer.abstained, rank, answer_ok),
+        lead_ok=lead_ok,
     )
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def lead_line(text: str) -> str:
+    """The answer's first line: what a reader sees first (an English asker's note skipped)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[0] == ENGLISH_LEAD and len(lines) > 1:
+        return lines[1]
+    return lines[0] if lines else ""
+
+
+def _lead_ok(item: EvalQuestion, answer: Answer) -> bool:
+    """Whether the first line holds every must string and cites one of the sources."""
+    lead = lead_line(answer.text)
+    if not all(m.lower() in lead.lower() for m in item.must):
+        return False
+    if not item.sources:
+        return True
+    files = {c.n: c.file for c in answer.citations}
+    return any(files.get(int(n)) in item.sources for n in _MARKER.findall(lead))
 
 
 def failed_step(item: EvalQuestion, abstained: bool, rank: int | None, answer_ok: bool) -> str:

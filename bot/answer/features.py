@@ -18,13 +18,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.answer.units import ChunkView
-from bot.norwegian import analyze, looks_english, question_terms, stem
+from bot.norwegian import analyze, looks_english, question_terms, stem, words
 from bot.retrieval import Hit, LexicalIndex, asks_about_now
 from ingest.store import StoredChunk
 from ingest.units import Unit
@@ -32,12 +32,50 @@ from ingest.units import Unit
 if TYPE_CHECKING:
     from bot.answer.model import Logistic
 
+# The question word, matched on the question's first words (bokmål, nynorsk, English).
+QUESTION_WORDS = {
+    "who": r"\b(hvem|kven|who|whom)\b",
+    "when": r"\b(når|kva tid|kor tid|hvilket år|hvilken dato|when|what year)\b",
+    "count": r"\b(hvor|kor) (mange|mye|lang|stor|gammel|høy|langt)\b|\bantall\b|how (many|much)",
+    "where": r"\b(hvor|kvar|where)\b",
+    "which": r"\b(hvilke[nt]?|kva for|which)\b",
+    "how": r"\b(hvordan|korleis|how)\b",
+    "why": r"\b(hvorfor|kvifor|why)\b",
+    "what": r"\b(hva|kva|what)\b",
+}
+_QUESTION_WORDS = {name: re.compile(pattern) for name, pattern in QUESTION_WORDS.items()}
+
 CHUNKS_READ = 6  # only the best few chunks are read for answer units
 FOCUS_WEIGHT = 1.5  # the question's first term is what it asks about
 CONTEXT_WEIGHT = 0.3  # terms of the earlier question a follow-up leans on
 # "Hva er X?": a sentence that says what X is outranks sentences that only name X, however
 # many of the question's words they share ("helsefellesskapet Vest-Viken møttes …").
 DEFINITION_BONUS = 0.6
+
+# Read per question over all its candidate units (they need the query's vector and each other):
+# how close each unit is to the question in the embedding space, absolute and against the
+# others; which question word asks (the model learns which kinds of unit answer which); what the
+# unit holds beyond the question's own words; where it sits.
+READING_FEATURES = (
+    "unit_similarity",
+    "similarity_gap",
+    "similarity_rank",
+    "previous_similarity",
+    "next_similarity",
+    *(f"asks_{name}" for name in QUESTION_WORDS),
+    "holds_number",
+    "holds_year",
+    "holds_month",
+    "new_names",
+    "holds_place",
+    "term_share",
+    "bigram_hits",
+    "new_term_share",
+    "position",
+    "relative_position",
+    "chunk_index",
+    "words",
+)
 
 # What the fitted unit model (bot.answer.model) reads of a candidate passage. The first ones do
 # not depend on the chunk's rank and are computed once per chunk; the last three are added when
@@ -69,6 +107,7 @@ UNIT_FEATURES = (
     "chunk_rank",
     "dense_similarity",
     "lexical_rank",
+    *READING_FEATURES,
 )
 # What the fitted answer model reads to decide whether the best passage answers at all.
 ANSWER_FEATURES = (
@@ -82,6 +121,11 @@ ANSWER_FEATURES = (
     "top_dense",
     "known_share",
     "english",
+    "best_similarity",
+    "best_similarity_rank",
+    "logit_margin",
+    "best_term_share",
+    "best_new_term_share",
 )
 
 _NUMBER = re.compile(r"\b\d+(?:[ ,.]\d{3})*(?:[.,]\d+)?\b")
@@ -212,14 +256,40 @@ class QuestionScorer:
         self.total = sum(self.weights) or 1.0
         self.cues = QuestionCues.of(f"{question} {context}")
         self.years = {m.group(0) for m in _YEAR.finditer(question)}
+        lowered = question.lower()
+        self._question_word = next(
+            (name for name, pattern in _QUESTION_WORDS.items() if pattern.search(lowered)), ""
+        )
+        sequence = analyze(question)
+        self._asked_terms = set(sequence)
+        self._asked_words = set(words(question))
+        self._bigrams = set(zip(sequence, sequence[1:], strict=False))
         self._scores: dict[str, list[_UnitScore]] = {}
+        self._measured: dict[tuple[str, ...], list[ScoredUnit]] = {}
 
     def prepare(self, chunks: Sequence[StoredChunk]) -> None:
         for chunk in chunks:
             self.chunk_scores(chunk)
 
     def score(self, hits: Sequence[Hit]) -> list[ScoredUnit]:
-        """Every unit of the best chunks, scored, best first."""
+        """Every unit of the best chunks, scored, best first.
+
+        The measured units are kept per retrieved list: the fit scores one question's units
+        under many models, and only the model's part is done again."""
+        key = tuple(h.chunk.chunk_id for h in hits[:CHUNKS_READ])
+        measured = self._measured.get(key)
+        if measured is None:
+            measured = self._measure(hits)
+            self._measured = {key: measured}  # one list: a bot's scorer serves one question
+        scored = [replace(s) for s in measured]
+        if self.model is not None and scored:
+            probabilities = self.model.probability(np.stack([s.features for s in scored]))
+            for s, p in zip(scored, probabilities, strict=True):
+                s.score = float(p)
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def _measure(self, hits: Sequence[Hit]) -> list[ScoredUnit]:
         scored: list[ScoredUnit] = []
         for rank, hit in enumerate(hits[:CHUNKS_READ]):
             ranked = (
@@ -243,12 +313,77 @@ class QuestionScorer:
                         u.own_coverage,
                     )
                 )
-        if self.model is not None and scored:
-            probabilities = self.model.probability(np.stack([s.features for s in scored]))
-            for s, p in zip(scored, probabilities, strict=True):
-                s.score = float(p)
-        scored.sort(key=lambda s: -s.score)
+        if scored:
+            reading = self._reading(scored, hits)
+            for s, row in zip(scored, reading, strict=True):
+                s.features = np.concatenate([s.features, row])
         return scored
+
+    def _reading(self, scored: Sequence[ScoredUnit], hits: Sequence[Hit]) -> np.ndarray:
+        """READING_FEATURES of every candidate unit (rows in the order of `scored`)."""
+        query = hits[0].query_vector if hits else None
+        similarity = np.full(len(scored), np.nan)
+        previous = np.full(len(scored), np.nan)
+        following = np.full(len(scored), np.nan)
+        views = [ChunkView.of(s.hit.chunk, self.index) for s in scored]
+        if query is not None:
+            sims: dict[str, np.ndarray | None] = {}
+            for i, (s, view) in enumerate(zip(scored, views, strict=True)):
+                chunk_id = s.hit.chunk.chunk_id
+                if chunk_id not in sims:
+                    vectors = view.vectors(len(query))
+                    sims[chunk_id] = None if vectors is None else vectors @ query
+                unit_sims = sims[chunk_id]
+                if unit_sims is None:
+                    continue
+                pos = s.unit.position
+                similarity[i] = unit_sims[pos]
+                if pos > 0:
+                    previous[i] = unit_sims[pos - 1]
+                if pos + 1 < len(unit_sims):
+                    following[i] = unit_sims[pos + 1]
+        known = ~np.isnan(similarity)
+        gap = np.full(len(scored), np.nan)
+        rank = np.full(len(scored), np.nan)
+        if known.any():
+            gap[known] = similarity[known].max() - similarity[known]
+            order = np.argsort(-similarity[known], kind="stable")
+            ranks = np.empty(order.size)
+            ranks[order] = np.arange(order.size)
+            rank[known] = ranks
+        asked = self._question_word
+        own = self._asked_terms
+        said = self._asked_words
+        rows = []
+        for i, (s, view) in enumerate(zip(scored, views, strict=True)):
+            pos = s.unit.position
+            terms = view.sequences[pos] if pos < len(view.sequences) else []
+            unique = set(terms)
+            text = s.unit.text
+            bigrams = set(zip(terms, terms[1:], strict=False))
+            rows.append(
+                [
+                    similarity[i],
+                    gap[i],
+                    rank[i],
+                    previous[i],
+                    following[i],
+                    *(float(name == asked) for name in QUESTION_WORDS),
+                    float(len(_NUMBER.findall(_YEAR.sub("", text)))),
+                    float(bool(_YEAR.search(text))),
+                    float(bool(_DATE.search(text))),
+                    float(sum(w.lower() not in said for w in _CAPITALISED.findall(text))),
+                    float(bool(_PLACE.search(text))),
+                    len(unique & own) / len(own) if own else 0.0,
+                    float(len(bigrams & self._bigrams)),
+                    len(unique - own) / len(unique) if unique else 0.0,
+                    float(pos),
+                    pos / max(1, len(view.units) - 1),
+                    float(s.hit.chunk.index),
+                    float(len(text.split())),
+                ]
+            )
+        return np.array(rows, dtype=float).reshape(len(scored), len(READING_FEATURES))
 
     def chunk_scores(self, chunk: StoredChunk) -> list[_UnitScore]:
         cached = self._scores.get(chunk.chunk_id)
@@ -381,12 +516,24 @@ def _capitals(text: str) -> float:
     return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
 
 
-def answer_features(scorer: QuestionScorer, best: ScoredUnit, hits: Sequence[Hit]) -> np.ndarray:
-    """ANSWER_FEATURES of a question whose best passage is `best`."""
+def answer_features(
+    scorer: QuestionScorer,
+    best: ScoredUnit,
+    hits: Sequence[Hit],
+    runner_up: ScoredUnit | None = None,
+) -> np.ndarray:
+    """ANSWER_FEATURES of a question whose best passage is `best` (and next best `runner_up`)."""
     if scorer.model is not None and best.features is not None:
-        best_logit = float(scorer.model.logit(best.features[None, :])[0])
+        rows = [best.features] + ([runner_up.features] if runner_up is not None else [])
+        logits = scorer.model.logit(np.stack(rows))  # type: ignore[arg-type]
+        best_logit = float(logits[0])
+        margin = float(logits[0] - logits[1]) if len(logits) > 1 else 10.0
     else:
         best_logit = best.score
+        margin = best.score - runner_up.score if runner_up is not None else 1.0
+    reading = (
+        dict(zip(UNIT_FEATURES, best.features, strict=True)) if best.features is not None else {}
+    )
     dense = [h.dense_score for h in hits[:CHUNKS_READ] if h.dense_rank is not None]
     asked = scorer.groups[: scorer.asked]
     vocabulary = scorer.index.vocabulary
@@ -403,6 +550,11 @@ def answer_features(scorer: QuestionScorer, best: ScoredUnit, hits: Sequence[Hit
             max(dense, default=0.0),
             known / len(asked) if asked else 0.0,
             float(looks_english(scorer.question)),
+            reading.get("unit_similarity", np.nan),
+            reading.get("similarity_rank", np.nan),
+            margin,
+            reading.get("term_share", 0.0),
+            reading.get("new_term_share", 0.0),
         ]
     )
 
@@ -476,6 +628,8 @@ def _cue_bonus(unit: Unit, cues: QuestionCues, matches: tuple[bool, ...]) -> flo
     return bonus
 
 
+# A capitalised word inside a sentence (not its first): a name, most often.
+_CAPITALISED = re.compile(r"(?<=[\w,] )[A-ZÆØÅ][\wæøåÆØÅ-]+")
 # "på Union scene", "i Drammen": a preposition of place before a name.
 _PLACE = re.compile(r"\b(på|pa|i|ved|hos)\s+[A-ZÆØÅ][\wæøå-]+")
 _COUNTED = re.compile(r"\b\d+(?:[ .,]\d+)*\s+(?:nye\s+|flere\s+|ulike\s+)?([^\W\d_]+)")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import statistics
+import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,9 +26,10 @@ from datetime import date
 import numpy as np
 
 from bot.answer.compose import compose
-from bot.answer.evaluate import EvalQuestion, EvalReport, run_eval
+from bot.answer.evaluate import EvalQuestion, EvalReport, run_eval, score
 from bot.answer.features import ANSWER_FEATURES, CHUNKS_READ, UNIT_FEATURES, QuestionScorer
-from bot.answer.model import AnswerModel, Logistic
+from bot.answer.model import AnswerModel, Logistic, Scorer, Trees
+from bot.answering import Result
 from bot.followup import resolve
 from bot.retrieval import Hit
 
@@ -44,7 +47,29 @@ UNANSWERABLE_COST = 2.0
 NEAR_MISS_WEIGHT = 0.0
 NEAR_MISS_DEPTH = 40  # how deep retrieval reads before the source documents are dropped
 INNER_FOLDS = 3
-CV_FIGURES = ("answer_accuracy", "abstention_accuracy", "citation_accuracy")
+# A question file of n questions weighs (largest file / n) ** this per question: NorQuAD's
+# thousands teach reading, the partnership's few score what users ask.
+SET_WEIGHT_POWER = 0.5
+# The unit model: binary trees (probabilities: the composer compares them as shares of the best).
+TREE_PARAMS = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "rounds": 300,
+    "num_leaves": 15,
+    "min_data_in_leaf": 40,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "seed": 7,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 2,
+    "verbosity": -1,
+}
+ANSWER_MODEL = "trees"
+ANSWER_TREE_PARAMS = {"rounds": 200, "num_leaves": 7, "min_data_in_leaf": 30}
+CV_FIGURES = ("answer_accuracy", "lead_accuracy", "abstention_accuracy", "citation_accuracy")
 
 
 @dataclass
@@ -57,6 +82,8 @@ class Case:
     context: str
     hits: list[Hit]
     near_miss: bool = False
+    weight: float = 1.0  # its question file's weight (set_weights)
+    scorer: QuestionScorer | None = field(default=None, repr=False)
 
     @property
     def answerable(self) -> bool:
@@ -77,6 +104,7 @@ class CrossValidation:
     folds: list[FoldFigures] = field(default_factory=list)
     pooled: EvalReport = field(default_factory=EvalReport)
     in_sample: EvalReport | None = None
+    full: AnswerModel | None = None
 
     def summary(self) -> dict:
         per_fold = [f.report.summary() for f in self.folds]
@@ -91,10 +119,12 @@ class CrossValidation:
         out = {
             "folds": len(self.folds),
             "pooled": self.pooled.summary(),
+            "sets": self.pooled.summaries(),
             "per_fold": {k: spread(k) for k in CV_FIGURES},
         }
         if self.in_sample is not None:
             out["in_sample"] = self.in_sample.summary()
+            out["in_sample_sets"] = self.in_sample.summaries()
         return out
 
 
@@ -121,45 +151,76 @@ def document_groups(questions: Sequence[EvalQuestion]) -> list[int]:
 def collect_cases(answerer, questions: Sequence[EvalQuestion]) -> list[Case]:
     """Retrieve once per question (as the bot does), plus each answerable question's near miss."""
     groups = document_groups(questions)
+    weights = set_weights(questions)
     cases: list[Case] = []
     k = max(answerer.settings.top_k, 5)
-    for item, group in zip(questions, groups, strict=True):
+    for item, group, weight in zip(questions, groups, weights, strict=True):
         resolved = resolve(item.question.strip(), ())
         query = resolved.search_text
         hits = answerer.retriever.search(query, k=k)
-        cases.append(Case(item, group, resolved.question, resolved.context, hits))
+        cases.append(Case(item, group, resolved.question, resolved.context, hits, weight=weight))
         if item.unanswerable or not item.sources:
             continue
         deep = answerer.retriever.search(query, k=NEAR_MISS_DEPTH)
         others = [h for h in deep if h.chunk.doc.file not in item.sources][:k]
-        cases.append(Case(item, group, resolved.question, resolved.context, others, True))
+        for hit in others:
+            hit.query_vector = deep[0].query_vector
+        near = Case(item, group, resolved.question, resolved.context, others, True, weight=weight)
+        cases.append(near)
     return cases
 
 
-def _scorer(answerer, case: Case, units: Logistic | None) -> QuestionScorer:
-    return QuestionScorer(case.question, answerer.retriever.index(), case.context, units)
+def set_weights(questions: Sequence[EvalQuestion]) -> list[float]:
+    """A weight per question so that a small question file is not drowned by a large one: the
+    largest file's questions weigh 1, another file's (largest / its size) ** SET_WEIGHT_POWER."""
+    sizes = Counter(q.set_name for q in questions)
+    largest = max(sizes.values(), default=1)
+    return [(largest / sizes[q.set_name]) ** SET_WEIGHT_POWER for q in questions]
 
 
-def unit_rows(answerer, cases: Sequence[Case]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features, labels and groups of every candidate passage of the answerable questions."""
+def _scorer(answerer, case: Case, units: Scorer | None) -> QuestionScorer:
+    """The case's scorer (kept: it measures the units once) with `units` as its model."""
+    if case.scorer is None:
+        index = answerer.retriever.index()
+        case.scorer = QuestionScorer(case.question, index, case.context, None)
+    case.scorer.model = units
+    return case.scorer
+
+
+def unit_rows(
+    answerer, cases: Sequence[Case]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels, groups and weights of every candidate passage of the answerable
+    questions whose candidates hold a right one."""
     rows: list[np.ndarray] = []
     labels: list[int] = []
     groups: list[int] = []
+    weights: list[float] = []
     for case in cases:
         if not case.answerable or not case.item.must:
             continue
         musts = [m.lower() for m in case.item.must]
-        for s in _scorer(answerer, case, None).score(case.hits[:CHUNKS_READ]):
-            in_source = s.hit.chunk.doc.file in case.item.sources
-            text = s.unit.text.lower()
+        scored = _scorer(answerer, case, None).score(case.hits[:CHUNKS_READ])
+        found = [
+            int(
+                s.hit.chunk.doc.file in case.item.sources
+                and any(m in s.unit.text.lower() for m in musts)
+            )
+            for s in scored
+        ]
+        if not any(found):
+            continue  # nothing to learn from: the answer is not in one unit of what was read
+        for s, label in zip(scored, found, strict=True):
             rows.append(s.features)
-            labels.append(int(in_source and any(m in text for m in musts)))
+            labels.append(label)
             groups.append(case.group)
+            weights.append(case.weight)
     width = len(UNIT_FEATURES)
     return (
         np.array(rows).reshape(-1, width),
         np.array(labels, dtype=int),
         np.array(groups, dtype=int),
+        np.array(weights, dtype=float),
     )
 
 
@@ -169,12 +230,12 @@ def _passes(case: Case, text: str) -> bool:
 
 
 def answer_rows(
-    answerer, cases: Sequence[Case], units: Logistic
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per case: the composed answer's ANSWER_FEATURES, whether it is right, its group and the
-    weight of a wrong answer to it."""
+    answerer, cases: Sequence[Case], units: Scorer
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per case: the composed answer's ANSWER_FEATURES, whether it is right, its group, the
+    weight of a wrong answer to it and the case's weight."""
     index = answerer.retriever.index()
-    rows, labels, groups, costs = [], [], [], []
+    rows, labels, groups, costs, weights = [], [], [], [], []
     for case in cases:
         scorer = _scorer(answerer, case, units)
         composition = compose(case.question, case.hits, index, scorer, case.context, units)
@@ -183,6 +244,7 @@ def answer_rows(
         rows.append(composition.features)
         labels.append(int(_passes(case, composition.text)))
         groups.append(case.group)
+        weights.append(case.weight)
         if case.near_miss:
             costs.append(UNANSWERABLE_COST * NEAR_MISS_WEIGHT)
         elif case.item.unanswerable:
@@ -193,35 +255,68 @@ def answer_rows(
         np.array(rows).reshape(-1, len(ANSWER_FEATURES)),
         np.array(labels, dtype=int),
         np.array(groups, dtype=int),
-        np.array(costs, dtype=float),
+        np.array(costs, dtype=float) * np.array(weights, dtype=float),
+        np.array(weights, dtype=float),
     )
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, names: Sequence[str], c: float) -> Logistic:
+def fit_logistic(
+    x: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    c: float,
+    weights: np.ndarray | None = None,
+) -> Logistic:
     """A class-balanced, L2-regularised logistic regression on standardised features."""
     from sklearn.linear_model import LogisticRegression
 
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
+    mean = np.nanmean(x, axis=0) if x.size else np.zeros(len(names))
+    mean = np.nan_to_num(mean)
+    scale = np.nan_to_num(np.nanstd(x, axis=0)) if x.size else np.ones(len(names))
     scale = np.where(scale > 1e-9, scale, 1.0)
     if len(set(y.tolist())) < 2:
         # One class only (a tiny fold): a constant model that says what it saw.
         bias = 4.0 if y.size and y[0] == 1 else -4.0
         return Logistic(tuple(names), mean, scale, np.zeros(len(names)), bias)
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
-    model.fit((x - mean) / scale, y)
+    model.fit(np.nan_to_num((x - mean) / scale, nan=0.0), y, sample_weight=weights)
     return Logistic(tuple(names), mean, scale, model.coef_[0].copy(), float(model.intercept_[0]))
 
 
-def choose_threshold(probabilities: np.ndarray, right: np.ndarray, costs: np.ndarray) -> float:
+def fit_trees(
+    x: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    weights: np.ndarray | None = None,
+    params: dict | None = None,
+) -> Trees | Logistic:
+    """Gradient-boosted trees (LightGBM, binary), fitted the same way bit for bit every time."""
+    import lightgbm
+
+    if len(set(y.tolist())) < 2 or len(y) < 50:
+        return fit_logistic(x, y, names, UNIT_C, weights)
+    settings = TREE_PARAMS | (params or {})
+    rounds = int(settings.pop("rounds"))
+    data = lightgbm.Dataset(x, y, weight=weights, feature_name=list(names), free_raw_data=True)
+    booster = lightgbm.train(settings, data, num_boost_round=rounds)
+    return Trees(names, booster.model_to_string())
+
+
+def choose_threshold(
+    probabilities: np.ndarray,
+    right: np.ndarray,
+    costs: np.ndarray,
+    gains: np.ndarray | None = None,
+) -> float:
     """The refusal threshold that maximises (right answers − cost of wrong ones)."""
     if probabilities.size == 0:
         return 0.5
+    gains = np.ones(len(right)) if gains is None else gains
     candidates = np.unique(np.concatenate([probabilities, [0.5]]))
     best, best_gain = 0.5, -np.inf
     for t in candidates:
         answered = probabilities >= t
-        gain = right[answered].sum() - costs[answered & (right == 0)].sum()
+        gain = gains[answered & (right == 1)].sum() - costs[answered & (right == 0)].sum()
         # Ties: the higher threshold (fewer answers that are not sure).
         if gain > best_gain or (gain == best_gain and t > best):
             best, best_gain = float(t), float(gain)
@@ -232,22 +327,28 @@ def fit_model(answerer, cases: Sequence[Case], info: dict | None = None) -> Answ
     """Fit the unit model, then the answer model and its threshold, on `cases` only."""
     from sklearn.model_selection import GroupKFold
 
-    x, y, _ = unit_rows(answerer, cases)
-    units = fit_logistic(x, y, UNIT_FEATURES, UNIT_C)
-    ax, ay, ag, costs = answer_rows(answerer, cases, units)
-    answer = fit_logistic(ax, ay, ANSWER_FEATURES, ANSWER_C)
+    x, y, _, w = unit_rows(answerer, cases)
+    units = fit_trees(x, y, UNIT_FEATURES, w)
+    ax, ay, ag, costs, aw = answer_rows(answerer, cases, units)
+    answer = _fit_answer(ax, ay, aw)
     # The threshold is chosen on probabilities the answer model gives to questions it was not
     # fitted on (inner grouped folds), not on its own training rows.
     held_out = np.zeros(len(ay))
     splits = min(INNER_FOLDS, len(set(ag.tolist())))
     if splits >= 2:
         for train, test in GroupKFold(n_splits=splits).split(ax, ay, ag):
-            inner = fit_logistic(ax[train], ay[train], ANSWER_FEATURES, ANSWER_C)
+            inner = _fit_answer(ax[train], ay[train], aw[train])
             held_out[test] = inner.probability(ax[test])
     else:
         held_out = answer.probability(ax)
-    threshold = choose_threshold(held_out, ay, costs)
+    threshold = choose_threshold(held_out, ay, costs, aw)
     return AnswerModel(units, answer, threshold, dict(info or {}))
+
+
+def _fit_answer(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Scorer:
+    if ANSWER_MODEL == "trees":
+        return fit_trees(x, y, ANSWER_FEATURES, w, ANSWER_TREE_PARAMS)
+    return fit_logistic(x, y, ANSWER_FEATURES, ANSWER_C, w)
 
 
 def evaluate_with(
@@ -262,16 +363,38 @@ def evaluate_with(
         answerer.answer_model = saved
 
 
+def evaluate_cases(answerer, model: AnswerModel | None, cases: Sequence[Case]) -> EvalReport:
+    """The questions of `cases` answered from their retrieval (done once, in collect_cases) by
+    the answerer's own composition and refusal, with `model` as its answer step."""
+    saved = answerer.answer_model
+    answerer.answer_model = model
+    report = EvalReport()
+    try:
+        for case in cases:
+            if case.near_miss:
+                continue
+            scorer = _scorer(answerer, case, model.units if model is not None else None)
+            started = time.perf_counter()
+            answer = answerer.compose_answer(case.item.question, case.hits, scorer)
+            answer.timings_ms = {"total": (time.perf_counter() - started) * 1000}
+            report.results.append(score(case.item, Result(answer, case.hits)))
+    finally:
+        answerer.answer_model = saved
+    return report
+
+
 def cross_validate(
     answerer,
     questions: Sequence[EvalQuestion],
     folds: int = 5,
     on_fold: Callable[[FoldFigures], None] | None = None,
+    cases: Sequence[Case] | None = None,
 ) -> CrossValidation:
-    """Grouped K-fold: each fold is answered by a model fitted without its documents."""
+    """Grouped K-fold: each fold is answered by a model fitted without its documents. The fit
+    on every question (the in-sample figure's model) is kept as `full`."""
     from sklearn.model_selection import GroupKFold
 
-    cases = collect_cases(answerer, questions)
+    cases = list(cases) if cases is not None else collect_cases(answerer, questions)
     groups = np.array(document_groups(questions))
     folds = max(2, min(folds, len(set(groups.tolist()))))
     out = CrossValidation()
@@ -279,24 +402,28 @@ def cross_validate(
     for n, (train, test) in enumerate(splitter.split(np.zeros(len(questions)), groups=groups)):
         train_groups = set(groups[train].tolist())
         model = fit_model(answerer, [c for c in cases if c.group in train_groups])
-        report = evaluate_with(answerer, model, [questions[i] for i in test])
+        report = evaluate_cases(answerer, model, [c for c in cases if c.group not in train_groups])
         figures = FoldFigures(n + 1, len(test), report)
         out.folds.append(figures)
         out.pooled.results.extend(report.results)
         if on_fold is not None:
             on_fold(figures)
-    full = fit_model(answerer, cases)
-    out.in_sample = evaluate_with(answerer, full, questions)
+    out.full = fit_model(answerer, cases)
+    out.in_sample = evaluate_cases(answerer, out.full, cases)
     return out
 
 
-def fit_all(answerer, questions: Sequence[EvalQuestion], sources: Sequence[str]) -> AnswerModel:
-    """The shipped model: fitted on every question, with how it was made."""
-    cases = collect_cases(answerer, questions)
-    info = {
+def fit_info(answerer, questions: Sequence[EvalQuestion], sources: Sequence[str]) -> dict:
+    """How a model was made: when, from which questions, for which embedding model."""
+    return {
         "fitted": date.today().isoformat(),
         "questions": len(questions),
         "question_sets": list(sources),
         "embedding_model": getattr(answerer.embedder, "model_name", ""),
     }
-    return fit_model(answerer, cases, info)
+
+
+def fit_all(answerer, questions: Sequence[EvalQuestion], sources: Sequence[str]) -> AnswerModel:
+    """The shipped model: fitted on every question, with how it was made."""
+    cases = collect_cases(answerer, questions)
+    return fit_model(answerer, cases, fit_info(answerer, questions, sources))

@@ -33,7 +33,7 @@ def fit(
     documents its fit saw) beside the in-sample ones, and records both in the file.
     """
     from bot.answer.evaluate import QuestionSetError, load_question_sets
-    from bot.answer.fit import cross_validate, fit_all
+    from bot.answer.fit import cross_validate, fit_info
 
     try:
         items = load_question_sets(questions)
@@ -42,23 +42,46 @@ def fit(
     with _eval_answerers(ctx, corpus, quiet=False) as (new_answerer, _):
         answerer = new_answerer(answer_model=None)
         _warm(answerer)
-        cv = cross_validate(answerer, items, folds)
-        model = fit_all(answerer, items, [str(q) for q in questions])
+        cv = cross_validate(answerer, items, folds, on_fold=_show_fold)
+        model = cv.full
+        assert model is not None
+        model.info.update(fit_info(answerer, items, [str(q) for q in questions]))
     summary = cv.summary()
     model.info["cross_validation"] = {
         "folds": summary["folds"],
         "group_by": "document",
         "pooled": _figures(summary["pooled"]),
+        "sets": {name: _figures(s) for name, s in summary["sets"].items()},
         "per_fold": summary["per_fold"],
         "in_sample": _figures(summary["in_sample"]),
+        "in_sample_sets": {name: _figures(s) for name, s in summary["in_sample_sets"].items()},
     }
     model.save(out)
     click.echo(json.dumps(model.info["cross_validation"], indent=1))
     click.echo(f"Wrote {out} (threshold {model.threshold:.3f}).")
 
 
+def _show_fold(figures) -> None:
+    s = figures.report.summary()
+    click.echo(
+        f"fold {figures.fold}: {s['passed']}/{s['questions']} passed, "
+        f"lead {s['lead_accuracy']}, answer {s['answer_accuracy']}, "
+        f"refused {s['false_abstentions']} answerable",
+        err=True,
+    )
+
+
 def _figures(summary: dict) -> dict:
-    keys = ("questions", "passed", "answer_accuracy", "abstention_accuracy", "false_abstentions")
+    keys = (
+        "questions",
+        "passed",
+        "answer_accuracy",
+        "lead_accuracy",
+        "abstention_accuracy",
+        "unanswerable_refused",
+        "unanswerable",
+        "false_abstentions",
+    )
     return {k: summary[k] for k in keys}
 
 

@@ -1,6 +1,6 @@
 """The answer step's fitted parameters: which passage answers, and whether to answer at all.
 
-Two logistic models, fitted by `hfbot fit` (bot.answer.fit) on the labelled dev question sets and
+Two models, fitted by `hfbot fit` (bot.answer.fit) on the labelled dev question sets and
 stored as a small JSON file beside this module:
 
 - the *unit* model gives each candidate passage (sentence, list item, table row) a probability
@@ -12,7 +12,9 @@ The feature names are data here: the caller passes the names its code computes (
 bot.answer.features) and a file fitted for other names is refused. So this module imports
 nothing of the answer step, and features may use the model without a circle.
 
-Only numpy is needed here; scikit-learn is used by the fit alone.
+The unit model is gradient-boosted trees (LightGBM, stored as its text format inside the JSON)
+since it learned from thousands of questions; the answer model may be trees or logistic. Only
+numpy and LightGBM are needed here; scikit-learn is used by the fit alone.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ class Logistic:
     bias: float
 
     def logit(self, rows: np.ndarray) -> np.ndarray:
-        return ((rows - self.mean) / self.scale) @ self.weights + self.bias
+        # A missing value (a unit without a stored vector) counts as the fit's average.
+        standard = np.nan_to_num((rows - self.mean) / self.scale, nan=0.0)
+        return standard @ self.weights + self.bias
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-np.clip(self.logit(rows), -30, 30)))
@@ -61,13 +65,7 @@ class Logistic:
     @classmethod
     def from_json(cls, raw: Mapping, expected: Sequence[str]) -> Logistic:
         features = tuple(raw["features"])
-        if features != tuple(expected):
-            missing = sorted(set(expected) - set(features))
-            extra = sorted(set(features) - set(expected))
-            raise ModelFileError(
-                f"the model's features do not match the code (missing {missing}, extra {extra}):"
-                " run `hfbot fit` again"
-            )
+        _check_features(features, expected)
         arrays = [np.asarray(raw[k], dtype=float) for k in ("mean", "scale", "weights")]
         if any(a.shape != (len(features),) for a in arrays):
             raise ModelFileError("the model's arrays do not have one value per feature")
@@ -76,12 +74,65 @@ class Logistic:
         return cls(features, mean, scale, weights, float(raw["bias"]))
 
 
+class Trees:
+    """Gradient-boosted trees over named features (LightGBM), kept as LightGBM's own text
+    format inside the model file: no pickle, readable, loaded once. Missing values (a unit
+    without a stored vector) go down the branch the fit learned for them."""
+
+    def __init__(self, features: Sequence[str], booster_text: str) -> None:
+        import lightgbm
+
+        self.features = tuple(features)
+        self.booster_text = booster_text
+        self._booster = lightgbm.Booster(model_str=booster_text)
+        if self._booster.num_feature() != len(self.features):
+            raise ModelFileError("the trees do not read one value per named feature")
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
+        # One thread: tens of rows per question, where a thread pool costs more than it saves.
+        return self._booster.predict(rows, raw_score=True, num_threads=1)
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(rows), -30, 30)))
+
+    def to_json(self) -> dict:
+        return {"kind": "trees", "features": list(self.features), "trees": self.booster_text}
+
+    @classmethod
+    def from_json(cls, raw: Mapping, expected: Sequence[str]) -> Trees:
+        _check_features(tuple(raw["features"]), expected)
+        try:
+            return cls(raw["features"], str(raw["trees"]))
+        except Exception as exc:  # LightGBM's own error for a damaged model text
+            raise ModelFileError(f"the trees cannot be read: {exc}") from exc
+
+
+Scorer = Logistic | Trees
+
+
+def scorer_from_json(raw: Mapping, expected: Sequence[str]) -> Scorer:
+    """A unit or answer scorer from its JSON: trees when it says so, else logistic."""
+    if raw.get("kind") == "trees":
+        return Trees.from_json(raw, expected)
+    return Logistic.from_json(raw, expected)
+
+
+def _check_features(features: tuple[str, ...], expected: Sequence[str]) -> None:
+    if features != tuple(expected):
+        missing = sorted(set(expected) - set(features))
+        extra = sorted(set(features) - set(expected))
+        raise ModelFileError(
+            f"the model's features do not match the code (missing {missing}, extra {extra}):"
+            " run `hfbot fit` again"
+        )
+
+
 @dataclass(frozen=True)
 class AnswerModel:
     """The unit model, the answer model and the refusal threshold, with how they were fitted."""
 
-    units: Logistic
-    answer: Logistic
+    units: Scorer
+    answer: Scorer
     threshold: float
     info: dict = field(default_factory=dict)
 
@@ -109,8 +160,8 @@ class AnswerModel:
             if not math.isfinite(threshold):
                 raise ModelFileError("the refusal threshold is not a number")
             return cls(
-                units=Logistic.from_json(raw["units"], unit_features),
-                answer=Logistic.from_json(raw["answer"], answer_features),
+                units=scorer_from_json(raw["units"], unit_features),
+                answer=scorer_from_json(raw["answer"], answer_features),
                 threshold=threshold,
                 info=dict(raw.get("info") or {}),
             )

@@ -27,6 +27,7 @@ class ChunkView:
     relatives: dict[str, frozenset[str]] = field(default_factory=dict)
     repaired: list[str] = field(default_factory=list)  # per unit: its repaired (search) text
     encoded_vectors: str = ""  # the units' vectors as ingest stored them
+    sequences: list[list[str]] = field(default_factory=list)  # per unit: its terms in order
     _decoded: dict[int, np.ndarray | None] = field(default_factory=dict)
 
     @classmethod
@@ -38,7 +39,8 @@ class ChunkView:
         units = split_units(chunk.text, headings)
         # Match on the repaired words (OCR), quote the faithful ones.
         repaired = search_units(chunk.text, chunk.search_text, headings)
-        analysed = [set(analyze(t)) for t in repaired]
+        sequences = [analyze(t) for t in repaired]
+        analysed = [set(terms) for terms in sequences]
         doc = chunk.doc
         years = " ".join(str(d.year) for d in (doc.date, doc.updated) if d)
         document_terms = set(analyze(f"{doc.title} {years}"))
@@ -55,6 +57,7 @@ class ChunkView:
             {},
             repaired,
             chunk.unit_vectors,
+            sequences,
         )
         if len(index.cache) >= CACHE_LIMIT:
             index.cache.clear()  # bounded memory in a long-running bot on a large corpus
