@@ -1,8 +1,8 @@
 """Site labels: questions the secretariat answered by pointing at the passage that answers them.
 
 A label is a question set entry in the eval format (`question`, `sources`, `must`, `kind:
-unanswerable`; see bot.evaluate.load_questions), so `hfbot eval` and `hfbot fit` read an export
-as they read the dev sets. Beside those keys a label keeps the passages themselves (document
+unanswerable`; see bot.answer.evaluate.load_questions), so `hfbot eval` and `hfbot fit` read
+an export as they read the dev sets. Beside those keys a label keeps the passages themselves (document
 file and text, with section and date for people): a label made before a document changed keeps
 its meaning, and one whose passage is gone is reported instead of quietly teaching the fit.
 """
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from bot.passages import clean
+from bot.answer.units import clean
 
 if TYPE_CHECKING:
-    from bot.evaluate import EvalQuestion
+    from bot.answer.evaluate import EvalQuestion
     from ingest.store import StoredChunk
 
 # When the admin marks no exact words, a right answer must quote the start of each ticked
@@ -138,7 +138,7 @@ class Label:
         return label
 
     def as_question(self, set_name: str = SITE_SET_NAME) -> EvalQuestion:
-        from bot.evaluate import EvalQuestion
+        from bot.answer.evaluate import EvalQuestion
 
         return EvalQuestion(
             id=self.id,

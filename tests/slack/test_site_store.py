@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import load_questions
+from bot.answer.evaluate import load_questions
 from bot.site_labels import Label, LabelPassage, read_labels, write_labels
 from bot.slack.feedback import FeedbackStore
 from bot.slack.retention import purge
