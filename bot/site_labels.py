@@ -2,9 +2,10 @@
 
 A label is a question set entry in the eval format (`question`, `sources`, `must`, `kind:
 unanswerable`; see bot.answer.evaluate.load_questions), so `hfbot eval` and `hfbot fit` read
-an export as they read the dev sets. Beside those keys a label keeps the passages themselves (document
-file and text, with section and date for people): a label made before a document changed keeps
-its meaning, and one whose passage is gone is reported instead of quietly teaching the fit.
+an export as they read the dev sets. Beside those keys a label keeps the passages themselves
+(document file and text, with section and date for people): a label made before a document
+changed keeps its meaning, and one whose passage is gone is reported instead of quietly
+teaching the fit.
 """
 
 from __future__ import annotations
