@@ -186,19 +186,36 @@ class SiteModelRow:
 
 
 class SiteModels:
-    """The site's answer models: one active, the one before kept for a restore."""
+    """The site's answer models: one active, the one before kept for a restore.
+
+    The tables are created on first use, so an Answerer handed this object opens nothing
+    until it answers (and a database outage then only keeps the model it has)."""
 
     def __init__(self, url_or_engine: str | Engine) -> None:
         self._owns_engine = isinstance(url_or_engine, str)
-        self.engine = _engine_for(url_or_engine)
+        self._engine = url_or_engine
+        self._ready = False
+
+    @property
+    def engine(self) -> Engine:
+        if not self._ready:
+            self._engine = _engine_for(self._engine)
+            self._ready = True
+        return self._engine  # type: ignore[return-value]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SiteModels:
         return cls(settings.resolved_database_url)
 
     def close(self) -> None:
-        if self._owns_engine:
+        if self._owns_engine and self._ready:
             self.engine.dispose()
+
+    def load_model(self, model_id: str):  # type: ignore[no-untyped-def]
+        """The stored model as an AnswerModel (None when gone or made for other features)."""
+        from bot.site_model import model_from_row
+
+        return model_from_row(self.get(model_id))
 
     def _rows(self, *statuses: str, limit: int | None = None) -> list[SiteModelRow]:
         query = select(site_models_table).order_by(site_models_table.c.created_at.desc())
