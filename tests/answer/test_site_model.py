@@ -122,3 +122,50 @@ def test_rollback_restores_the_model_before_and_answerers_follow(
     site_answerer.answer("Hvem deltar på partnerskapsmøtet?")
     assert site_answerer.answer_model is None
     models.close()
+
+
+def test_fit_with_site_labels_runs_the_guard_and_records_the_attempt(
+    use_fake_embedder, settings: Settings, tmp_path
+) -> None:
+    import yaml
+    from click.testing import CliRunner
+
+    from hfbot.cli import cli
+    from hfbot.settings import BUNDLED_CORPUS
+
+    reference = tmp_path / "ref.yaml"
+    reference.write_text(
+        yaml.safe_dump(
+            [
+                {"question": "Hvor mange kommuner er med i helsefellesskapet?",
+                 "sources": ["003_539dbae2e487e3f7.txt"], "must": ["21"]},
+                {"question": "Hva er KAD-plasser?", "sources": ["004_222ede703e19ef52.txt"],
+                 "must": ["døgn"]},
+                {"question": "Hvem vant fotballcupen i 2023?", "kind": "unanswerable"},
+            ],
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    labels = tmp_path / "labels.yaml"
+    labels.write_text(
+        yaml.safe_dump(
+            [{"question": "Hvem deltar på partnerskapsmøtet?",
+              "sources": ["002_8cd09686609c0757.txt"], "must": ["ordførere"]}],
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(cli, ["labels", "import", str(labels)]).exit_code == 0
+    result = runner.invoke(
+        cli,
+        ["fit", "--with-site-labels", str(reference), "--folds", "2",
+         "--corpus", str(BUNDLED_CORPUS)],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "av 1 merkede spørsmål riktig" in result.output
+    attempt = SiteModels.from_settings(settings).latest_attempt()
+    assert attempt is not None and attempt.summary in result.output
+    assert (attempt.status == "active") == ("Den nye modellen svarer nå" in result.output)
