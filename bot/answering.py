@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.answer.compose import Composition, compose, make_citation
 from bot.answer.features import (
@@ -51,6 +51,15 @@ ENGLISH_LEAD = "From the documents (quoted in Norwegian):"
 LONG_NOTE = "(Spørsmålet var svært langt; jeg søkte med de første {n} tegnene.)"
 
 
+class SiteModelSource(Protocol):
+    """The site's own answer model (bot.slack.site_store.SiteModels): refitted with the
+    secretariat's labels, shared by every replica through the bot's database."""
+
+    def active_id(self) -> str | None: ...
+
+    def load_model(self, model_id: str) -> AnswerModel | None: ...
+
+
 @dataclass
 class Result:
     """An answer plus what retrieval found (the eval reads the ranks)."""
@@ -72,6 +81,7 @@ class Answerer:
         *,
         index_refresh_s: float = 5.0,
         answer_model: AnswerModel | None | str = "default",
+        site_models: SiteModelSource | None = None,
     ) -> None:
         self.settings = settings
         # The fitted passage and refusal models (bot.answer.model); None: the hand-set rules.
@@ -79,6 +89,11 @@ class Answerer:
         # use (decided on first use, when the model is known).
         self._answer_model = answer_model
         self._shipped_answer_model = answer_model == "default"
+        # A site model, when one is active, replaces the shipped one; checked as often as the
+        # store, so a refit (or a restore) on one replica reaches them all.
+        self._site_models = site_models
+        self._site_model_id: str | None = None
+        self._site_checked_at: float | None = None
         # How often the store's corpus version is checked (several processes may share it).
         self.index_refresh_s = index_refresh_s
         self._store = store
@@ -198,6 +213,7 @@ class Answerer:
             asked = asked[:MAX_QUESTION_CHARS]
         resolved = resolve(asked, history)
         query = resolved.search_text
+        self._follow_site_model()
 
         scorers: list[QuestionScorer] = []
 
@@ -282,6 +298,32 @@ class Answerer:
             self._retriever.embedder = self._embedder
             if self._shipped_answer_model:
                 self._answer_model = "default"  # fitted for one model: choose again
+                self._site_model_id = self._site_checked_at = None
+
+    def _follow_site_model(self) -> None:
+        """Answer with the site's active model (or the shipped one when none is active)."""
+        if self._site_models is None or not self._shipped_answer_model:
+            return
+        now = time.monotonic()
+        if self._site_checked_at is not None and now - self._site_checked_at < self.index_refresh_s:
+            return
+        self._site_checked_at = now
+        try:
+            active = self._site_models.active_id()
+            if active == self._site_model_id:
+                return
+            model = self._site_models.load_model(active) if active else None
+        except Exception:  # the database is down: keep answering with the model in use
+            log.exception("could not check for a new site answer model")
+            return
+        fitted_with = model.info.get("embedding_model") if model is not None else None
+        if fitted_with and fitted_with != getattr(self.embedder, "model_name", fitted_with):
+            log.warning("the site answer model was fitted with %s: not used", fitted_with)
+            model = None
+        if active:
+            log.info("answering with the site answer model %s", active if model else "(none)")
+        self._site_model_id = active
+        self._answer_model = model if model is not None else "default"
 
     def _search(self, query: str, prepare=None) -> list[Hit]:
         try:

@@ -40,7 +40,11 @@ def _answerer(ctx: click.Context, *, quiet: bool = False):
             )
     except StoreUnavailable as exc:
         raise click.ClickException(_store_message(exc)) from exc
-    return Answerer(settings, store=store, embedder=embedder)
+    from bot.slack.site_store import SiteModels
+
+    # The site's refitted answer model when one is active (as the Slack bot answers).
+    site_models = SiteModels.from_settings(settings)
+    return Answerer(settings, store=store, embedder=embedder, site_models=site_models)
 
 
 def _store_message(exc: Exception) -> str:
@@ -163,8 +167,10 @@ def spread_option(args: list[str], name: str) -> list[str]:
     return out
 
 
-def question_sets(command):
+def question_sets(command=None, *, required: bool = True):
     """The question files and `--corpus DIR…` that eval and fit share."""
+    if command is None:
+        return lambda command: question_sets(command, required=required)
     command = click.option(
         "--corpus",
         multiple=True,
@@ -175,7 +181,7 @@ def question_sets(command):
     return click.argument(
         "questions",
         nargs=-1,
-        required=True,
+        required=required,
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
     )(command)
 

@@ -91,6 +91,7 @@ class DownvotedAnswer:
     first_line: str
     sources: list[str]
     abstained: bool
+    answer_id: str = ""  # for "Finn svaret"
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def build_report(
             first_line=first_line(vote.answer.answer),
             sources=_source_names(vote.answer.citations),
             abstained=vote.answer.abstained,
+            answer_id=vote.answer.id,
         )
         for vote in feedback.downvoted(since=since)
     ]

@@ -33,7 +33,15 @@ def _register() -> None:
     # Each command lives beside the code it drives; imports stay light until a command runs.
     from importlib import import_module
 
-    for module in ("ingest.cli", "bot.cli", "bot.answer.fit_cli", "bot.slack.cli", "hfbot.doctor"):
+    commands = (
+        "ingest.cli",
+        "bot.cli",
+        "bot.answer.fit_cli",
+        "bot.labels_cli",
+        "bot.slack.cli",
+        "hfbot.doctor",
+    )
+    for module in commands:
         try:
             mod = import_module(module)
         except ModuleNotFoundError as exc:

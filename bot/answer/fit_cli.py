@@ -11,9 +11,34 @@ from bot.answer.model import MODEL_FILE
 from bot.cli import _eval_answerers, _EvalCommand, _warm, question_sets
 
 
+def _restore_previous(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from bot.site_model import restore_previous
+    from hfbot.cli import settings_of
+
+    click.echo(restore_previous(settings_of(ctx)))
+    ctx.exit(0)
+
+
 @click.command(name="fit", cls=_EvalCommand)
-@question_sets
+@question_sets(required=False)
 @click.option("--folds", default=5, show_default=True, help="Grouped folds for the CV figures.")
+@click.option(
+    "--with-site-labels",
+    is_flag=True,
+    help="Refit this site's model with its labels (Finn svaret) behind the guard: taken only "
+    "when grouped CV holds on the reference sets (default: those the shipped model was "
+    "fitted on) and improves on the labels. Stored in the bot's database, not in --out.",
+)
+@click.option(
+    "--restore-previous",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_restore_previous,
+    help="Put the site model before the current one back (or the shipped one) and exit.",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -23,7 +48,12 @@ from bot.cli import _eval_answerers, _EvalCommand, _warm, question_sets
 )
 @click.pass_context
 def fit(
-    ctx: click.Context, questions: tuple[Path, ...], corpus: tuple[str, ...], folds: int, out: Path
+    ctx: click.Context,
+    questions: tuple[Path, ...],
+    corpus: tuple[str, ...],
+    folds: int,
+    with_site_labels: bool,
+    out: Path,
 ) -> None:
     """Fit the passage and refusal models on labelled question sets and write them.
 
@@ -35,6 +65,11 @@ def fit(
     from bot.answer.evaluate import QuestionSetError, load_question_sets
     from bot.answer.fit import cross_validate, fit_info
 
+    if with_site_labels:
+        _fit_site(ctx, questions, corpus, folds)
+        return
+    if not questions:
+        raise click.UsageError("Missing argument 'QUESTIONS...'.")
     try:
         items = load_question_sets(questions)
     except QuestionSetError as exc:
@@ -69,6 +104,25 @@ def _show_fold(figures) -> None:
         f"refused {s['false_abstentions']} answerable",
         err=True,
     )
+
+
+def _fit_site(
+    ctx: click.Context, questions: tuple[Path, ...], corpus: tuple[str, ...], folds: int
+) -> None:
+    from bot.site_model import run_site_refit
+    from hfbot.cli import settings_of
+
+    decision = run_site_refit(
+        settings_of(ctx),
+        questions=[str(q) for q in questions],
+        corpora=list(corpus),
+        created_by="terminal",
+        folds=folds,
+        progress=lambda line: click.echo(line, err=True),
+    )
+    click.echo(decision.summary())
+    if decision.taken:
+        click.echo("Den nye modellen svarer nå (`hfbot fit --restore-previous` angrer).")
 
 
 def _figures(summary: dict) -> dict:

@@ -1,6 +1,7 @@
 """The secretariat's section of the Home tab (HFBOT_ADMINS only): the report of bot.report as
-Block Kit, with "Merk som håndtert" per group of unanswered questions and "Oppdater
-dokumentene".
+Block Kit, with "Finn svaret" and "Merk som håndtert" per group of unanswered questions,
+"Finn svaret" per 👎 answer, "Oppdater dokumentene", and the site's answer model ("Tilpass
+svarmodellen", "Gjenopprett forrige modell").
 
 Slack refuses a view over 100 blocks or a text over 3,000 characters, so every list is cut
 with "… og N til" and the section keeps to its own block budget.
@@ -9,26 +10,47 @@ with "… og N til" and the section keeps to its own block budget.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.report import CorpusStatus, DocumentLine, RefusalGroup, Report
 from bot.slack.blocks import button, context, format_date, section
+from bot.slack.label_modal import FIND_ANSWER
 from bot.slack.mrkdwn import escape
 
 ADMIN_REFRESH = "hfbot_admin_refresh"
 MARK_HANDLED = "hfbot_mark_handled"
+REFIT = "hfbot_refit_model"
+RESTORE_MODEL = "hfbot_restore_model"
 
 TEXT_LIMIT = 3000  # characters in one section text
 ADMIN_BLOCK_BUDGET = 60  # of the view's 100; the rest is the Home tab everyone sees
-MAX_GROUPS = 15  # groups of unanswered questions shown, each one block with its button
+MAX_GROUPS = 12  # groups of unanswered questions shown, each a section and its buttons
 MAX_LISTED = 10  # documents, 👎 answers and escalations listed per part
 MAX_QUESTION_CHARS = 300
 NOT_STORED = "_(spørsmålsteksten lagres ikke)_"
 
 
-def admin_blocks(report: Report, *, notice: str | None = None) -> list[dict]:
-    """The admin section: corpus status, unanswered questions, 👎 answers, open escalations."""
+@dataclass(frozen=True)
+class SiteModelStatus:
+    """The site's labels and answer model, for the "Svarmodellen" part."""
+
+    labels: int = 0
+    new_labels: bool = False  # labels newer than the last refit: "Tilpass svarmodellen"
+    active: bool = False  # a site model answers (else the shipped one)
+    has_previous: bool = False
+    last_summary: str = ""  # what the last refit did, or why it was refused
+    last_at: float | None = None
+    last_taken: bool = False
+    running: bool = False
+
+
+def admin_blocks(
+    report: Report, *, notice: str | None = None, site: SiteModelStatus | None = None
+) -> list[dict]:
+    """The admin section: corpus status, unanswered questions, 👎 answers, open escalations,
+    and the site's answer model."""
     out: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "For sekretariatet"}},
         context(
@@ -49,10 +71,13 @@ def admin_blocks(report: Report, *, notice: str | None = None) -> list[dict]:
     out.append({"type": "divider"})
     out += unanswered_blocks(report)
     out.append({"type": "divider"})
-    out.append(section(downvoted_text(report)))
+    out += downvoted_blocks(report)
     out.append({"type": "divider"})
     out.append(section(escalations_text(report)))
     out.append({"type": "divider"})
+    if site is not None:
+        out += site_model_blocks(site)
+        out.append({"type": "divider"})
     return out[:ADMIN_BLOCK_BUDGET]
 
 
@@ -123,9 +148,17 @@ def unanswered_blocks(report: Report) -> list[dict]:
         blocks.append(context("Ingen ubesvarte spørsmål i perioden. 🎉"))
         return blocks
     for group in report.unanswered[:MAX_GROUPS]:
-        block = section(group_text(group))
-        block["accessory"] = button("Merk som håndtert", MARK_HANDLED, group.id)
-        blocks.append(block)
+        blocks.append(section(group_text(group)))
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"hfbot_group_{group.id}",
+                "elements": [
+                    button("Finn svaret", FIND_ANSWER, group.id, "primary"),
+                    button("Merk som håndtert", MARK_HANDLED, group.id),
+                ],
+            }
+        )
     rest = len(report.unanswered) - MAX_GROUPS
     if rest > 0:
         blocks.append(context(f"… og {rest} grupper til (se `hfbot report`)."))
@@ -148,18 +181,48 @@ def group_text(group: RefusalGroup) -> str:
     return _fitted(lines, [])
 
 
-def downvoted_text(report: Report) -> str:
-    lines = [f"*👎-svar* – {len(report.downvoted)} de siste {report.days} dagene, nyeste først"]
+def downvoted_blocks(report: Report) -> list[dict]:
+    """The 👎 answers: a head, then one section per answer with its "Finn svaret" button."""
+    head = f"*👎-svar* – {len(report.downvoted)} de siste {report.days} dagene, nyeste først"
     if not report.downvoted:
-        lines.append("Ingen svar har fått 👎 i perioden.")
-    entries = []
-    for vote in report.downvoted:
+        return [section(head + "\nIngen svar har fått 👎 i perioden.")]
+    blocks = [section(head)]
+    for vote in report.downvoted[:MAX_LISTED]:
         question = f"«{_short(vote.question)}»" if vote.question else NOT_STORED
-        entry = f"• {slack_time(vote.voted_at)} {question}\n   ↳ {escape(vote.first_line)}"
+        entry = f"{slack_time(vote.voted_at)} {question}\n↳ {escape(vote.first_line)}"
         if vote.sources:
-            entry += "\n   Kilder: " + ", ".join(escape(s) for s in vote.sources[:4])
-        entries.append(entry)
-    return _fitted(lines, entries)
+            entry += "\nKilder: " + ", ".join(escape(s) for s in vote.sources[:4])
+        block = section(_clip(entry))
+        if vote.answer_id:
+            block["accessory"] = button("Finn svaret", FIND_ANSWER, vote.answer_id)
+        blocks.append(block)
+    rest = len(report.downvoted) - MAX_LISTED
+    if rest > 0:
+        blocks.append(context(f"… og {rest} til (se `hfbot report`)."))
+    return blocks
+
+
+def site_model_blocks(site: SiteModelStatus) -> list[dict]:
+    """What the secretariat's labels have done to the answer model, and its two buttons."""
+    which = "tilpasset dette nettstedet" if site.active else "den som fulgte med hfbot"
+    lines = [
+        "*Svarmodellen*",
+        f"{site.labels} merkede spørsmål («Finn svaret»). Modellen som svarer nå: {which}.",
+    ]
+    if site.running:
+        lines.append("⏳ Tilpasser svarmodellen … oversikten viser resultatet når det er gjort.")
+    elif site.last_summary and site.last_at:
+        mark = "✅" if site.last_taken else "↩️"
+        lines.append(f"{mark} {slack_time(site.last_at)}: {escape(site.last_summary)}")
+    blocks = [section(_clip("\n".join(lines)))]
+    elements = []
+    if site.new_labels and not site.running:
+        elements.append(button("Tilpass svarmodellen", REFIT, "refit", "primary"))
+    if site.active and not site.running:
+        elements.append(button("Gjenopprett forrige modell", RESTORE_MODEL, "restore"))
+    if elements:
+        blocks.append({"type": "actions", "block_id": "hfbot_site_model", "elements": elements})
+    return blocks
 
 
 def escalations_text(report: Report) -> str:

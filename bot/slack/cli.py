@@ -49,8 +49,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from bot.answering import Answerer
     from bot.slack.feedback import FeedbackStore
     from bot.slack.retention import RetentionJob
+    from bot.slack.site_store import SiteModels
 
-    answerer = Answerer.from_settings(settings)  # opens nothing yet
+    # Opens nothing yet; answers with the site's refitted model once one is active.
+    answerer = Answerer(settings, site_models=SiteModels.from_settings(settings))
     try:
         feedback_store = FeedbackStore.from_settings(settings)
         app = build_app(settings, answerer, feedback=feedback_store, socket_mode=socket_mode)

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.slack.admin_home import ADMIN_REFRESH, MARK_HANDLED
+from bot.slack.label_modal import FIND_ANSWER
 from bot.types import Answer
 from ingest.models import DocumentMeta
 from ingest.report import IngestReport
@@ -179,10 +180,13 @@ def test_the_admin_view_stays_within_slack_limits(make_bot: Callable[..., Bot]) 
                 len(element.get("text", "") if isinstance(element.get("text"), str) else "") <= 3000
             )
     text = block_texts(blocks)
-    assert "… og 45 grupper til" in text  # 60 groups, 15 shown with their button
+    assert "… og 48 grupper til" in text  # 60 groups, 12 shown with their buttons
     assert "… og 190 til" in text  # 200 undated documents, 10 named
+    # 👎 answers: ten, each a section with its "Finn svaret" button, the rest counted.
+    assert len(button_values(blocks, FIND_ANSWER)) == 12 + 10
+    assert "… og 30 til (se `hfbot report`)" in text
     # Long entries: as many as fit in 3,000 characters, and the rest counted.
-    for head, total in (("*👎-svar* – 40", 40), ("*Åpne saker hos sekretariatet* – 40", 40)):
+    for head, total in (("*Åpne saker hos sekretariatet* – 40", 40),):
         (part,) = [
             b["text"]["text"] for b in blocks if b.get("text", {}).get("text", "").startswith(head)
         ]

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from bot.report import QuestionGrouper, build_report
 from bot.slack import admin, admin_home
 from bot.slack.blocks import answer_body, context, format_date, section, sections, source_line
+from bot.slack.listeners import labelling
 from bot.slack.mrkdwn import escape, from_markdown, link
 
 if TYPE_CHECKING:
@@ -133,7 +134,9 @@ class AdminSection:
         store = getattr(self.deps.answerer, "store", None)
         return store_model(self.deps.settings, store) if store is not None else None
 
-    def blocks(self, notice: str | None = None) -> list[dict]:
+    def blocks(
+        self, notice: str | None = None, site: labelling.SiteTeaching | None = None
+    ) -> list[dict]:
         from ingest import runlog
 
         deps = self.deps
@@ -149,7 +152,12 @@ class AdminSection:
         except Exception as exc:
             log.exception("the secretariat's report could not be built")
             return [section(f"{ADMIN_FAILED} ({escape(type(exc).__name__)})"), divider()]
-        return admin_home.admin_blocks(report, notice=notice)
+        try:
+            status = site.status() if site is not None else None
+        except Exception:
+            log.exception("the site's labels and answer model could not be read")
+            status = None
+        return admin_home.admin_blocks(report, notice=notice, site=status)
 
 
 def divider() -> dict:
@@ -159,6 +167,7 @@ def divider() -> dict:
 def register(app: App, deps: BotDeps) -> None:
     view = HomeView(deps)
     admin_section = AdminSection(deps)
+    teaching: list[labelling.SiteTeaching] = []
 
     def ack_home(ack: Ack) -> None:
         ack()
@@ -175,7 +184,7 @@ def register(app: App, deps: BotDeps) -> None:
                 log.exception("Home tab could not be built")
             blocks = [section(STORE_DOWN_HOME)]
         if deps.is_admin(user):
-            blocks = admin_section.blocks(notice) + blocks
+            blocks = admin_section.blocks(notice, teaching[0] if teaching else None) + blocks
         return blocks[:HOME_BLOCK_LIMIT]
 
     def publish(client: WebClient, user: str, notice: str | None = None) -> None:
@@ -206,6 +215,8 @@ def register(app: App, deps: BotDeps) -> None:
         publish(client, user, notice=REFRESHING)
         publish(client, user, notice=admin.refresh_corpus(deps))
 
+    # "Finn svaret", "Tilpass svarmodellen", "Gjenopprett forrige modell": they end in the Home tab.
+    teaching.append(labelling.register(app, deps, publish))
     app.event("app_home_opened")(ack=ack_home, lazy=[publish_home])
     app.action(admin_home.MARK_HANDLED)(ack=ack_home, lazy=[mark_handled])
     app.action(admin_home.ADMIN_REFRESH)(ack=ack_home, lazy=[refresh])

@@ -1,0 +1,152 @@
+""" "Finn svaret": the modal keeps within Slack's limits, only admins open and submit it, and a
+submission saves the label, marks the question handled and thanks the admin."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.candidates import Candidate
+from bot.slack import label_modal
+from bot.slack.label_modal import FIND_ANSWER, ModalState, label_view
+from bot.slack.listeners.labelling import SiteTeaching
+from bot.slack.site_store import LabelStore
+from tests.slack.conftest import ADMIN, TEAM_ID, Bot
+from tests.slack.test_admin_home import click_in_home
+from tests.slack.test_report import refusal
+
+PASSAGE = "Partnerskapsmøtet er helsefellesskapets øverste organ, og det møtes en gang i året."
+
+
+def candidate(n: int, text: str = PASSAGE, key: str | None = None) -> Candidate:
+    return Candidate(
+        key=key or f"chunk-{n}#{n}",
+        file=f"doc{n}.txt",
+        title=f"Et dokument med en svært lang tittel som fortsetter og fortsetter {n}",
+        section="side 2, Deltakere",
+        date="2024-01-11",
+        date_approximate=n % 2 == 0,
+        text=text,
+    )
+
+
+def check_limits(view: dict) -> None:
+    assert len(view["blocks"]) <= 100
+    assert len(view["private_metadata"]) <= 3000
+    assert len(view["title"]["text"]) <= 24
+    for block in view["blocks"]:
+        assert len(block.get("text", {}).get("text", "")) <= 3000
+        element = block.get("element", {})
+        if element.get("type") == "checkboxes":
+            assert 1 <= len(element["options"]) <= 10
+            for option in element["options"]:
+                assert len(option["text"]["text"]) <= 75
+                assert len(option["value"]) <= 150
+
+
+def test_the_modal_stays_within_slack_limits_however_long_the_passages() -> None:
+    long = "Lang tekst " * 700
+    found = [candidate(n, long) for n in range(60)] + [candidate(99, key="x" * 200)]
+    for shown in (10, 20, 30, 40):
+        view = label_view(ModalState("a" * 32, shown=shown), "Hvem? " * 400, found)
+        check_limits(view)
+        picks = [b for b in view["blocks"] if b.get("block_id", "").startswith("hfbot_label_pick_")]
+        assert sum(len(b["element"]["options"]) for b in picks) == min(shown, 30)
+    first = label_view(ModalState("a"), "Hvem?", found)["blocks"]
+    assert any(b.get("block_id") == "hfbot_label_actions" for b in first)  # "Vis flere"
+
+
+@pytest.fixture
+def labelling_bot(make_bot, monkeypatch: pytest.MonkeyPatch) -> Bot:
+    found = [candidate(n) for n in range(1, 13)]
+    monkeypatch.setattr(SiteTeaching, "candidates", lambda self, question: found)
+    monkeypatch.setattr(
+        SiteTeaching, "passage", lambda self, key: next((c for c in found if c.key == key), None)
+    )
+    bot = make_bot()
+    bot.api.handlers["views.open"] = lambda params: {"ok": True, "view": {"id": "VMODAL"}}
+    return bot
+
+
+def submit(bot: Bot, view: dict, values: dict, user: str = ADMIN) -> dict:
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0001",
+        "token": "legacy",
+        "trigger_id": "trigger",
+        "view": {**view, "id": "VMODAL", "state": {"values": values}},
+    }
+    reply = bot.post(
+        urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+    )
+    assert reply.status == 200
+    return reply.json()
+
+
+def ticked(*keys: str) -> dict:
+    return {
+        "hfbot_label_pick_0": {
+            "value": {"type": "checkboxes", "selected_options": [{"value": k} for k in keys]}
+        }
+    }
+
+
+def test_an_admin_labels_a_refused_question_and_it_is_handled(labelling_bot: Bot) -> None:
+    bot = labelling_bot
+    answer_id = bot.feedback.record_answer(
+        refusal("Hvor ofte møtes partnerskapsmøtet?"), channel="C1", user_id="U1"
+    )
+    click_in_home(bot, FIND_ANSWER, answer_id, user="UASKER")  # not an admin: no modal
+    click_in_home(bot, FIND_ANSWER, answer_id)
+    (opened,) = bot.api.wait_for("views.open", 1, timeout=10)
+    assert opened.params["trigger_id"] == "trigger"
+    (updated,) = bot.api.wait_for("views.update", 1, timeout=10)
+    view = updated.params["view"]
+    check_limits(view)
+    text = json.dumps(view, ensure_ascii=False)
+    assert "Hvor ofte møtes partnerskapsmøtet?" in text and "Vis flere" in text
+    assert "Står ikke i dokumentene" in text
+    assert "11.01.2024 — side 2, Deltakere" in text  # document, date and section
+
+    # Words that are not in the ticked passage: Slack shows the error in the modal.
+    must = {"hfbot_label_must": {"value": {"type": "plain_text_input", "value": "to ganger"}}}
+    reply = submit(bot, view, {**ticked("chunk-1#1"), **must})
+    assert reply["response_action"] == "errors"
+    assert "står ikke i utdragene" in reply["errors"]["hfbot_label_must"]
+    assert submit(bot, view, {})["response_action"] == "errors"  # nothing ticked
+
+    must["hfbot_label_must"]["value"]["value"] = "en gang i året"
+    assert submit(bot, view, {**ticked("chunk-1#1"), **must}, user="UASKER") == {}
+    labels = LabelStore(bot.feedback.engine)
+    assert labels.count() == 0  # not an admin: nothing saved
+    assert submit(bot, view, {**ticked("chunk-1#1"), **must}) == {}
+    (label,) = labels.all()
+    assert label.question == "Hvor ofte møtes partnerskapsmøtet?"
+    assert label.must == ("en gang i året",) and label.passages[0].file == "doc1.txt"
+    assert label.created_by == ADMIN and label.answer_id == answer_id
+    assert answer_id in bot.feedback.handled_marks()
+    published = bot.api.wait_for("views.publish", 1, timeout=10)[-1]
+    assert "Takk! Svaret er merket" in json.dumps(published.params, ensure_ascii=False)
+    assert "Tilpass svarmodellen" in json.dumps(published.params, ensure_ascii=False)
+
+
+def test_unanswerable_is_saved_as_a_confirmed_refusal(labelling_bot: Bot) -> None:
+    bot = labelling_bot
+    question = "Hva koster parkering?"
+    answer_id = bot.feedback.record_answer(refusal(question), channel="C1", user_id="U1")
+    view = label_view(ModalState(answer_id), "Hva koster parkering?", [candidate(1)])
+    none = {
+        label_modal.NONE_BLOCK: {
+            "value": {"type": "checkboxes", "selected_options": [{"value": "unanswerable"}]}
+        }
+    }
+    both = submit(bot, view, {**ticked("chunk-1#1"), **none})
+    assert both["response_action"] == "errors"
+    assert submit(bot, view, none) == {}
+    (label,) = LabelStore(bot.feedback.engine).all()
+    assert label.unanswerable and not label.passages
+    bot.api.wait_for("views.publish", 1, timeout=10)  # thanked
