@@ -33,7 +33,14 @@ def _register() -> None:
     # Each command lives beside the code it drives; imports stay light until a command runs.
     from importlib import import_module
 
-    for module in ("ingest.cli", "bot.cli", "bot.fit_cli", "bot.slack.cli", "hfbot.doctor"):
+    for module in (
+        "ingest.cli",
+        "ingest.web.cli",
+        "bot.cli",
+        "bot.fit_cli",
+        "bot.slack.cli",
+        "hfbot.doctor",
+    ):
         try:
             mod = import_module(module)
         except ModuleNotFoundError as exc:
