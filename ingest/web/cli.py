@@ -26,10 +26,20 @@ def fetch(ctx: click.Context, as_json: bool) -> None:
 def fetch_or_fail(ctx: click.Context, as_json: bool):  # noqa: ANN201 - FetchReport, lazily imported
     """Run the fetch; a source list that cannot be read or a busy lock ends the command (1)."""
     from ingest.web.fetch import FetchBusy, run_fetch
+    from ingest.web.refresh import fetch_turn
     from ingest.web.sources import SourcesError
 
+    settings = settings_of(ctx)
+    engine = None
+    if (settings.database_url or "").startswith("postgresql"):
+        from sqlalchemy import create_engine
+
+        engine = create_engine(settings.database_url)  # the replicas' turn to fetch
     try:
-        return run_fetch(settings_of(ctx))
+        with fetch_turn(engine) as mine:
+            if not mine:
+                raise FetchBusy("another replica is fetching the web sources now")
+            return run_fetch(settings)
     except (SourcesError, FetchBusy) as exc:
         if as_json:
             click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
