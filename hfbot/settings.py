@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Web sources (ingest/web): pages and files fetched into the data dir and ingested
     # with the corpus. Unset: SOURCES.yaml in the corpus folder, beside MANIFEST.yaml.
     sources_file: Path | None = Field(None, alias="HFBOT_SOURCES_FILE")
+    # Where fetched copies and their state live (default: web/ in the data dir). Replicas that
+    # may each fetch or ingest share one folder, as they share the corpus folder.
+    web_dir_setting: Path | None = Field(None, alias="HFBOT_WEB_DIR")
     # Named in the User-Agent, so a site's webmaster can reach whoever runs the bot.
     sources_contact: str = Field("", alias="HFBOT_SOURCES_CONTACT")
     sources_delay_s: float = Field(2.0, ge=0, alias="HFBOT_SOURCES_DELAY")  # per host
@@ -95,7 +98,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "chroma_host", "llm", "slack_api_url", "database_url", "sources_file", mode="before"
+        "chroma_host",
+        "llm",
+        "slack_api_url",
+        "database_url",
+        "sources_file",
+        "web_dir_setting",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -113,7 +122,7 @@ class Settings(BaseSettings):
     @property
     def web_dir(self) -> Path:
         """Fetched web documents (`documents/`) and what is known of each source (`state.json`)."""
-        return self.data_dir / "web"
+        return self.web_dir_setting or self.data_dir / "web"
 
     @property
     def uses_chroma_server(self) -> bool:
