@@ -326,16 +326,22 @@ class Answerer:
         self._answer_model = model if model is not None else "default"
 
     def _search(self, query: str, prepare=None) -> list[Hit]:
-        try:
-            self._follow_store_model()
-            return self.retriever.search(
-                query, k=max(self.settings.top_k, 5), while_embedding=prepare
-            )
-        except StoreUnavailable:
-            raise
-        except Exception as exc:  # any failure at the Chroma boundary means the store is down
-            self._retriever = None  # re-read everything once it is back
-            raise StoreUnavailable(f"the store failed during search: {exc}") from exc
+        for attempt in range(2):
+            try:
+                self._follow_store_model()
+                return self.retriever.search(
+                    query, k=max(self.settings.top_k, 5), while_embedding=prepare
+                )
+            except StoreUnavailable:
+                raise
+            except Exception as exc:  # any failure at the Chroma boundary: the store is down
+                self._retriever = None  # re-read everything once it is back
+                # ...unless another process rebuilt it: then answer from the new collections.
+                if attempt == 0 and self._store is not None and self._store.reattach():
+                    log.info("the store was rebuilt by another process: reopened it")
+                    continue
+                raise StoreUnavailable(f"the store failed during search: {exc}") from exc
+        raise AssertionError("unreachable")
 
     def _extractive(
         self, question: str, composition: Composition, hits: list[Hit], *, english: bool

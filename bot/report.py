@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from bot.slack.feedback import FeedbackStore, StoredAnswer
     from hfbot.settings import Settings
+    from ingest.web.status import SourceStatus
 
 DEFAULT_DAYS = 30
 DAY_S = 24 * 3600
@@ -114,6 +115,8 @@ class Report:
     handled_hidden: int  # groups hidden because they were marked as handled
     downvoted: list[DownvotedAnswer]
     escalations: list[OpenEscalation]
+    # The web sources of SOURCES.yaml (ingest.web), the troubled first.
+    sources: list[SourceStatus] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         corpus = self.corpus
@@ -169,6 +172,7 @@ class Report:
                 }
                 for e in self.escalations
             ],
+            "sources": [s.to_json() for s in self.sources],
         }
 
 
@@ -232,7 +236,14 @@ def build_report(
         handled_hidden=hidden,
         downvoted=downvoted,
         escalations=escalations,
+        sources=_sources(settings),
     )
+
+
+def _sources(settings: Settings) -> list[SourceStatus]:
+    from ingest.web.status import source_statuses
+
+    return source_statuses(settings)
 
 
 def corpus_status(

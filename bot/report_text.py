@@ -89,7 +89,30 @@ def render_text(report: Report) -> str:
             f"  {_local(escalation.created_at)}  {escalation.requested_by}{where}: {question}"
         )
     out += _more(len(report.escalations))
+    out += _sources_text(report)
     return "\n".join(out)
+
+
+def _sources_text(report: Report) -> list[str]:
+    """Each web source: when last fetched and changed, and what failed since when."""
+    if not report.sources:
+        return []
+    failing = sum(1 for s in report.sources if s.failure)
+    out = ["", f"Web sources ({len(report.sources)}, {failing} failing; troubled first)"]
+    for source in report.sources[:TEXT_LISTED]:
+        kind = " (listing)" if source.listing else "" if source.has_copy else " (no copy)"
+        out.append(f"  {source.url}{kind}")
+        out.append(
+            f"      fetched {_iso_local(source.last_fetched)}, "
+            f"changed {_iso_local(source.last_changed)}"
+        )
+        if source.failure:
+            out.append(f"      FAILING since {_iso_local(source.failing_since)}: {source.failure}")
+    return out + _more(len(report.sources))
+
+
+def _iso_local(value: str) -> str:
+    return _local(datetime.fromisoformat(value).timestamp()) if value else "never"
 
 
 def _ingest_text(note: dict[str, Any] | None) -> str:

@@ -35,6 +35,7 @@ def _register() -> None:
 
     commands = (
         "ingest.cli",
+        "ingest.web.cli",
         "bot.cli",
         "bot.answer.fit_cli",
         "bot.labels_cli",

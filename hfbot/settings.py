@@ -71,6 +71,24 @@ class Settings(BaseSettings):
     # The secretariat's report flags documents older than this as likely outdated.
     stale_after_years: float = Field(3.0, gt=0, alias="HFBOT_STALE_AFTER_YEARS")
 
+    # Web sources (ingest/web): pages and files fetched into the data dir and ingested
+    # with the corpus. Unset: SOURCES.yaml in the corpus folder, beside MANIFEST.yaml.
+    sources_file: Path | None = Field(None, alias="HFBOT_SOURCES_FILE")
+    # Where fetched copies and their state live (default: web/ in the data dir). Replicas that
+    # may each fetch or ingest share one folder, as they share the corpus folder.
+    web_dir_setting: Path | None = Field(None, alias="HFBOT_WEB_DIR")
+    # Named in the User-Agent, so a site's webmaster can reach whoever runs the bot.
+    sources_contact: str = Field("", alias="HFBOT_SOURCES_CONTACT")
+    sources_delay_s: float = Field(2.0, ge=0, alias="HFBOT_SOURCES_DELAY")  # per host
+    sources_timeout_s: float = Field(20.0, gt=0, alias="HFBOT_SOURCES_TIMEOUT")
+    sources_retries: int = Field(2, ge=0, le=10, alias="HFBOT_SOURCES_RETRIES")
+    sources_refresh_hours: float = Field(24.0, ge=0, alias="HFBOT_SOURCES_REFRESH_HOURS")
+    # A 404/410 removes a document only after this many fetches in a row found it gone.
+    sources_remove_after: int = Field(3, ge=1, alias="HFBOT_SOURCES_REMOVE_AFTER")
+    # A new version with less than this share of the last one's text is taken for an error
+    # or login page (until it has been seen `sources_remove_after` times in a row).
+    sources_shrink_limit: float = Field(0.3, ge=0, le=1, alias="HFBOT_SOURCES_SHRINK_LIMIT")
+
     @field_validator("admins", mode="before")
     @classmethod
     def _split_admins(cls, value: object) -> object:
@@ -79,7 +97,15 @@ class Settings(BaseSettings):
             return [part for part in value.replace(",", " ").split() if part]
         return value
 
-    @field_validator("chroma_host", "llm", "slack_api_url", "database_url", mode="before")
+    @field_validator(
+        "chroma_host",
+        "llm",
+        "slack_api_url",
+        "database_url",
+        "sources_file",
+        "web_dir_setting",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -88,6 +114,15 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The feedback/event database: SQLite in the data dir unless a URL is given."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'hfbot.sqlite3').resolve()}"
+
+    @property
+    def resolved_sources_file(self) -> Path:
+        return self.sources_file or self.corpus_dir / "SOURCES.yaml"
+
+    @property
+    def web_dir(self) -> Path:
+        """Fetched web documents (`documents/`) and what is known of each source (`state.json`)."""
+        return self.web_dir_setting or self.data_dir / "web"
 
     @property
     def uses_chroma_server(self) -> bool:

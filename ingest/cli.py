@@ -15,15 +15,31 @@ from hfbot.cli import settings_of
 @click.option("--rebuild", is_flag=True, help="Drop the store and ingest everything again.")
 @click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--fetch", "fetch_first", is_flag=True, help="Fetch the web sources first.")
 @click.pass_context
 def ingest(
-    ctx: click.Context, folders: tuple[str, ...], rebuild: bool, dry_run: bool, as_json: bool
+    ctx: click.Context,
+    folders: tuple[str, ...],
+    rebuild: bool,
+    dry_run: bool,
+    as_json: bool,
+    fetch_first: bool,
 ) -> None:
-    """Add, update and remove documents so the store mirrors FOLDER(s) (default: the corpus)."""
+    """Add, update and remove documents so the store mirrors FOLDER(s) (default: the corpus
+    and the web documents `hfbot fetch` fetched)."""
     from ingest.pipeline import IngestBusy, IngestUsageError, run_ingest
     from ingest.store import StoreUnavailable
 
     settings = settings_of(ctx)
+    fetched = None
+    if fetch_first:
+        if folders:
+            raise click.UsageError("--fetch ingests the corpus folder: give no FOLDER")
+        from ingest.web.cli import fetch_or_fail
+
+        fetched = fetch_or_fail(ctx, as_json)
+        if not as_json:
+            click.echo(fetched.summary())
     try:
         report = run_ingest(
             settings,
@@ -44,7 +60,10 @@ def ingest(
         _fail(f"the store failed during the ingest ({exc}); run it again when it is back", as_json)
         return
     if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        out = report.to_json()
+        if fetched is not None:
+            out["fetch"] = fetched.to_json()
+        click.echo(json.dumps(out, ensure_ascii=False))
     else:
         click.echo(report.summary())
     ctx.exit(report.exit_code)

@@ -16,6 +16,9 @@ from ingest.models import FILE_DATE, DocumentMeta
 
 MANIFEST_NAME = "MANIFEST.yaml"
 _FIELDS = {"file", "title", "kind", "author", "date", "date_approximate", "updated", "url", "notes"}
+# The date a file's server gives (HTTP Last-Modified, written by `hfbot fetch`): approximate,
+# used only when nothing else dates the document, and never makes it the newest.
+_FIELDS.add("file_date")
 
 
 class ManifestError(ValueError):
@@ -62,7 +65,7 @@ def read_manifest(folder: Path) -> dict[str, ManifestEntry]:
                 f"known fields: {sorted(_FIELDS)}"
             )
         fields = dict(item)
-        for key in ("date", "updated"):
+        for key in ("date", "updated", "file_date"):
             if fields.get(key) not in (None, ""):
                 try:
                     fields[key] = _as_date(fields[key])
@@ -227,6 +230,7 @@ def build_meta(
         # "Årsrapport 2024", or the last year the text speaks of: no better clue.
         published = year_from_heading(text) or latest_year(text)
         source = "text-year" if published else ""
+    file_date = file_date or fields.get("file_date") or None
     if published is None and file_date is not None:
         published, source = file_date, FILE_DATE
     if updated is not None and published is not None and updated < published:

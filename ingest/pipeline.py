@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so every document is re-chunked on the next run.
 PIPELINE_VERSION = "7"
+SOURCES_NAME = "SOURCES.yaml"  # the web source list may lie in the corpus folder
+WEB_PREFIX = "web:"  # doc ids of fetched web documents (ingest.web), beside the corpus's paths
 DERIVED_META = "derived"  # fingerprint of metadata taken from the file itself
 # Bump when deriving metadata changes (dates, titles): every document's metadata is derived
 # again on the next run, without re-embedding. 2: dates record their source, no file mtimes.
@@ -144,7 +146,8 @@ def _run_noted(
         "collection": settings.collection,
         "corpus_dir": str(settings.corpus_dir.expanduser().resolve()),
     }
-    corpus = state.corpus_signature(roots, key)
+    web, _ = _web_root(settings, roots)
+    corpus = state.corpus_signature(roots + ([web] if web else []), key)
     if not rebuild:
         noted = state.unchanged_since_last_run(settings, corpus)
         if noted is not None:
@@ -225,6 +228,8 @@ def _discover(roots: list[Path], corpus_dir: Path, report: IngestReport) -> dict
             if path.name == MANIFEST_NAME:
                 manifest_folders.append(path.parent)
                 continue
+            if path.name == SOURCES_NAME and path.parent == root:
+                continue  # the web source list (`hfbot fetch`), not a document
             doc_id = path.relative_to(base).as_posix()
             if not is_supported(path) or path.name.startswith("~$"):
                 if doc_id not in report.skipped:
@@ -239,6 +244,26 @@ def _discover(roots: list[Path], corpus_dir: Path, report: IngestReport) -> dict
                 where = (folder / MANIFEST_NAME).relative_to(base).as_posix()
                 report.warnings.append(f"{where}: no file {name!r} for its entry")
     return sources
+
+
+def _web_root(settings: Settings, roots: list[Path]) -> tuple[Path | None, bool]:
+    """(the fetched web documents' folder, whether to leave web documents alone).
+
+    An ingest of the corpus folder takes in what `hfbot fetch` fetched (ingest.web), with
+    doc ids `web:<copy>`. Before any fetch here (a replica whose data dir never fetched),
+    the web documents in the store are left as they are rather than removed.
+    """
+    if roots != [settings.corpus_dir.expanduser().resolve()]:
+        return None, False
+    folder = settings.web_dir / "documents"
+    if not folder.is_dir():
+        return None, True
+    return folder.resolve(), False
+
+
+def _discover_web(folder: Path, report: IngestReport) -> dict[str, _Source]:
+    found = _discover([folder], folder, report)
+    return {WEB_PREFIX + d: _Source(WEB_PREFIX + d, s.path, s.entry) for d, s in found.items()}
 
 
 def _manifest_entry(
@@ -282,16 +307,21 @@ def _run_locked(
     progress: bool,
 ) -> IngestReport:
     report = IngestReport(dry_run=dry_run)
+    web, keep_web = _web_root(settings, roots)
     try:
         sources = _discover(roots, settings.corpus_dir, report)
+        if web is not None:
+            sources |= _discover_web(web, report)
     except ManifestError as exc:
         # Without its manifest every document's metadata would be wrong: change nothing.
         report.failed.append({"file": MANIFEST_NAME, "error": str(exc)})
         return report
     if store is None:
         with Store.open(settings) as owned:
-            return _apply(settings, sources, report, rebuild, dry_run, owned, embedder, progress)
-    return _apply(settings, sources, report, rebuild, dry_run, store, embedder, progress)
+            return _apply(
+                settings, sources, report, rebuild, dry_run, owned, embedder, progress, keep_web
+            )
+    return _apply(settings, sources, report, rebuild, dry_run, store, embedder, progress, keep_web)
 
 
 def _apply(
@@ -303,6 +333,7 @@ def _apply(
     store: Store,
     embedder: Embeddings | None,
     progress: bool,
+    keep_web: bool = False,
 ) -> IngestReport:
     """Bring the store in line with the discovered sources."""
     if rebuild and not dry_run:
@@ -332,7 +363,11 @@ def _apply(
             report.unchanged += 1
     # A file that cannot be read keeps its old version live rather than vanishing.
     failed_ids = {f["file"] for f in report.failed}
-    removed = sorted(d for d in live if d not in sources and d not in failed_ids)
+    removed = sorted(
+        d
+        for d in live
+        if d not in sources and d not in failed_ids and not (keep_web and d.startswith(WEB_PREFIX))
+    )
 
     if dry_run:
         for source in to_embed:

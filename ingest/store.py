@@ -119,6 +119,18 @@ class Store:
         except Exception as exc:
             raise StoreUnavailable(f"cannot open collection {name!r}: {exc}") from exc
 
+    def reattach(self) -> bool:
+        """Find the collections by name again; True when another process had replaced them
+        (`hfbot ingest --rebuild` drops and recreates them, so old handles name nothing)."""
+        try:
+            chunks = self.client.get_collection(f"{self.name}_chunks")
+            registry = self.client.get_collection(f"{self.name}_documents")
+        except Exception:  # not recreated yet (a rebuild in progress) or the server is away
+            return False
+        replaced = chunks.id != self.chunks.id or registry.id != self.registry.id
+        self.chunks, self.registry = chunks, registry
+        return replaced
+
     @classmethod
     def open(cls, settings: Settings) -> Store:
         return cls(make_client(settings), settings.collection)

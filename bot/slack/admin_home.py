@@ -68,6 +68,8 @@ def admin_blocks(
         }
     )
     out += corpus_blocks(report.corpus)
+    if report.sources:
+        out.append(section(sources_text(report)))
     out.append({"type": "divider"})
     out += unanswered_blocks(report)
     out.append({"type": "divider"})
@@ -114,6 +116,29 @@ def corpus_blocks(corpus: CorpusStatus) -> list[dict]:
         if documents:
             blocks.append(section(_fitted([title], [_doc(d) for d in documents])))
     return blocks
+
+
+def sources_text(report: Report) -> str:
+    """The web sources of SOURCES.yaml: failing ones first, with why and since when."""
+    failing = [s for s in report.sources if s.failure]
+    head = [f"*Nettkilder* – {len(report.sources)}, {len(failing)} feiler"]
+    entries = []
+    for source in report.sources:
+        line = f"• <{source.url}|{escape(source.url)}>"
+        if source.failure:
+            since = _iso_time(source.failing_since)
+            line += f"\n   ❌ feiler siden {since}: {escape(source.failure)}"
+            if source.has_copy:
+                line += " (siste gode versjon brukes)"
+        line += (
+            f"\n   hentet {_iso_time(source.last_fetched)}, endret {_iso_time(source.last_changed)}"
+        )
+        entries.append(line)
+    return _fitted(head, entries)
+
+
+def _iso_time(value: str) -> str:
+    return slack_time(datetime.fromisoformat(value).timestamp()) if value else "aldri"
 
 
 def last_ingest_line(note: dict[str, Any] | None) -> str:

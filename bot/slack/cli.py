@@ -68,6 +68,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     _prepare(settings, answerer)
     # HFBOT_RETENTION_DAYS: old questions, answers and feedback go now and once a day.
     RetentionJob(feedback_store, settings.retention_days).start()
+    # HFBOT_SOURCES_REFRESH_HOURS: the web sources are fetched (and ingested when changed).
+    from ingest.pipeline import run_ingest
+    from ingest.web.refresh import SourcesRefreshJob
+
+    SourcesRefreshJob(settings, feedback_store.engine, lambda: run_ingest(settings)).start()
     if socket_mode:
         try:
             serve_socket_mode(app, settings.slack_app_token or "", host, port)

@@ -84,7 +84,7 @@ class BotDeps:
             answerer=answerer,
             feedback=feedback,
             limiter=RateLimiter(settings.rate_limit_per_minute),
-            run_ingest=run_ingest or _default_ingest(settings),
+            run_ingest=run_ingest or _default_ingest(settings, feedback),
             documents=documents or (lambda: store_of().documents()),
             corpus_version=corpus_version or (lambda: store_of().corpus_version()),
             stream_interval_s=stream_interval_s,
@@ -100,11 +100,17 @@ class BotDeps:
         return bool(self.settings.llm) and llm_ready and hasattr(self.answerer, "stream")
 
 
-def _default_ingest(settings: Settings) -> Callable[[], Any]:
+def _default_ingest(settings: Settings, feedback: Any = None) -> Callable[[], Any]:
     def run() -> Any:
         from ingest.pipeline import run_ingest
+        from ingest.web.refresh import fetch_sources
 
-        return run_ingest(settings)
+        # "Oppdater" fetches the web sources first (one replica at a time), then ingests all.
+        fetched = fetch_sources(settings, getattr(feedback, "engine", None))
+        report = run_ingest(settings)
+        report.warnings += fetched.warnings
+        report.warnings += [f"{f['url']}: {f['error']}" for f in fetched.failed]
+        return report
 
     return run
 
