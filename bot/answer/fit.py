@@ -413,12 +413,19 @@ def cross_validate(
     return out
 
 
-def fit_info(answerer, questions: Sequence[EvalQuestion], sources: Sequence[str]) -> dict:
-    """How a model was made: when, from which questions, for which embedding model."""
+def fit_info(
+    answerer,
+    questions: Sequence[EvalQuestion],
+    sources: Sequence[str],
+    corpora: Sequence[str] = (),
+) -> dict:
+    """How a model was made: when, from which questions and documents, for which embedding
+    model (a site refit reads the question sets and corpora to fit on them again)."""
     return {
         "fitted": date.today().isoformat(),
         "questions": len(questions),
         "question_sets": list(sources),
+        "corpora": list(corpora),
         "embedding_model": getattr(answerer.embedder, "model_name", ""),
     }
 

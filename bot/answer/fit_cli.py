@@ -80,7 +80,7 @@ def fit(
         cv = cross_validate(answerer, items, folds, on_fold=_show_fold)
         model = cv.full
         assert model is not None
-        model.info.update(fit_info(answerer, items, [str(q) for q in questions]))
+        model.info.update(fit_info(answerer, items, [str(q) for q in questions], corpus))
     summary = cv.summary()
     model.info["cross_validation"] = {
         "folds": summary["folds"],
