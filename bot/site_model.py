@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from bot.site_labels import SITE_SET_NAME, MissingPassage, describe_missing, usable_labels
+from bot.site_store import LabelStore, SiteModels, model_from_row
 
 if TYPE_CHECKING:
     from bot.answer.evaluate import EvalQuestion
@@ -190,23 +191,6 @@ def load_reference(paths: Sequence[str]) -> tuple[list[EvalQuestion], list[str]]
     return (load_question_sets(present) if present else []), missing
 
 
-def model_from_row(row) -> AnswerModel | None:  # type: ignore[no-untyped-def]
-    """A stored site model, or None when it does not fit this code's features any more."""
-    from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
-    from bot.answer.model import AnswerModel, ModelFileError
-
-    raw = row.model_json() if row is not None else None
-    if not raw:
-        return None
-    try:
-        return AnswerModel.from_json(
-            raw, unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES
-        )
-    except ModelFileError as exc:
-        log.error("the site's answer model cannot be used (%s): the shipped one answers", exc)
-        return None
-
-
 # ---- one refit, from the terminal or from Slack -----------------------------------------------
 
 
@@ -222,7 +206,6 @@ def run_site_refit(
     """Refit with the site's labels over the reference sets' documents and the site's corpus,
     record the attempt (taken or refused) in the bot's database, and say what happened."""
     from bot.answer.eval_store import open_eval_store
-    from bot.slack.site_store import LabelStore, SiteModels
 
     info = shipped_info()
     paths = list(questions) or reference_paths(info)
@@ -296,8 +279,6 @@ def run_site_refit(
 
 def restore_previous(settings: Settings) -> str:
     """Put the model before the current site model back; the message says which answers now."""
-    from bot.slack.site_store import SiteModels
-
     models = SiteModels.from_settings(settings)
     try:
         if models.active() is None:

@@ -13,7 +13,7 @@ from bot.answer.model import AnswerModel, default_model
 from bot.answering import Answerer
 from bot.site_labels import SITE_SET_NAME
 from bot.site_model import refit_with_guard, restore_previous
-from bot.slack.site_store import SiteModels
+from bot.site_store import SiteModels
 from hfbot.settings import Settings
 
 REFERENCE = [

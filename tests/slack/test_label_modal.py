@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.candidates import Candidate
+from bot.site_store import LabelStore
 from bot.slack import label_modal
 from bot.slack.label_modal import FIND_ANSWER, ModalState, label_view
 from bot.slack.listeners.labelling import SiteTeaching
-from bot.slack.site_store import LabelStore
 from tests.slack.conftest import ADMIN, TEAM_ID, Bot
 from tests.slack.test_admin_home import click_in_home
 from tests.slack.test_report import refusal

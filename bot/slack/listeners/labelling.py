@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 
 from bot.site_labels import Label, LabelPassage
+from bot.site_store import LabelStore, SiteModels
 from bot.slack import admin_home, label_modal
 from bot.slack.label_modal import ModalState
-from bot.slack.site_store import LabelStore, SiteModels
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App
