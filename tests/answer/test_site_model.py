@@ -4,17 +4,13 @@ and the Answerer picks up the active site model from the database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-
 from bot.answer.evaluate import EvalQuestion
-from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
-from bot.answer.model import AnswerModel, default_model
 from bot.answering import Answerer
 from bot.site_labels import SITE_SET_NAME
 from bot.site_model import refit_with_guard, restore_previous
 from bot.site_store import SiteModels
 from hfbot.settings import Settings
+from tests.answer.site_fakes import StubFitter, small_model
 
 REFERENCE = [
     EvalQuestion(f"r{i}", f"Referanse {i}?", (f"doc{i % 3}.txt",), ("x",), set_name="dev.yaml")
@@ -26,36 +22,13 @@ SITE = [
 ]
 
 
-def shipped() -> AnswerModel:
-    return default_model(unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
-
-
-class StubFitter:
-    """Figures as a real fit would report them, chosen by the test."""
-
-    def __init__(self, before: dict, after: dict, site_now: int) -> None:
-        self.before, self.after, self.site_now = before, after, site_now
-        self.fitted: list[int] = []
-
-    def cross_validate(self, questions: Sequence[EvalQuestion]) -> dict[str, int]:
-        with_site = any(q.set_name == SITE_SET_NAME for q in questions)
-        return dict(self.after if with_site else self.before)
-
-    def evaluate(self, model, questions: Sequence[EvalQuestion]) -> int:
-        return self.site_now
-
-    def fit(self, questions: Sequence[EvalQuestion]) -> AnswerModel:
-        self.fitted.append(len(questions))
-        return replace(shipped(), info={"embedding_model": "fake", "site": True})
-
-
 def test_a_refit_that_improves_the_site_labels_is_taken() -> None:
     fitter = StubFitter(
         before={"dev.yaml": 7, "extra.yaml": 1},
         after={"dev.yaml": 7, "extra.yaml": 1, SITE_SET_NAME: 47},
         site_now=42,
     )
-    decision = refit_with_guard(REFERENCE, SITE, fitter, shipped())
+    decision = refit_with_guard(REFERENCE, SITE, fitter, small_model())
     assert decision.taken and decision.model is not None
     assert fitter.fitted == [61]  # the final fit saw every question
     assert decision.summary() == ("42 → 47 av 50 merkede spørsmål riktig; referansesettene uendret")
@@ -67,7 +40,7 @@ def test_a_refit_that_hurts_a_reference_set_is_refused() -> None:
         after={"dev.yaml": 6, "extra.yaml": 1, SITE_SET_NAME: 49},
         site_now=42,
     )
-    decision = refit_with_guard(REFERENCE, SITE, fitter, shipped())
+    decision = refit_with_guard(REFERENCE, SITE, fitter, small_model())
     assert not decision.taken and decision.model is None and fitter.fitted == []
     assert decision.summary().startswith("Ikke tatt i bruk: referansesettene ble dårligere")
     assert "dev.yaml 7 → 6 av 10" in decision.summary()
@@ -79,7 +52,7 @@ def test_a_refit_that_does_not_help_the_site_is_refused() -> None:
         after={"dev.yaml": 8, "extra.yaml": 1, SITE_SET_NAME: 42},
         site_now=42,
     )
-    decision = refit_with_guard(REFERENCE, SITE, fitter, shipped())
+    decision = refit_with_guard(REFERENCE, SITE, fitter, small_model())
     assert not decision.taken
     assert "ble ikke besvart bedre" in decision.summary()
     assert refit_with_guard(REFERENCE, [], fitter, None).reason == (
@@ -103,9 +76,7 @@ def test_rollback_restores_the_model_before_and_answerers_follow(
     assert site_answerer.answer_model is None
 
     def site_model(tag: str) -> dict:
-        raw = shipped().to_json()
-        raw["info"] = {"embedding_model": "fake", "site": tag}
-        return raw
+        return small_model(site=tag).to_json()
 
     for tag in ("first", "second"):
         models.record(
