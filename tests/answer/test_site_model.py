@@ -4,12 +4,19 @@ and the Answerer picks up the active site model from the database."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import site_model
 from bot.answer.evaluate import EvalQuestion
 from bot.answering import Answerer
-from bot.site_labels import SITE_SET_NAME
+from bot.site_labels import SITE_SET_NAME, Label, LabelPassage
 from bot.site_model import refit_with_guard, restore_previous
-from bot.site_store import SiteModels
-from hfbot.settings import Settings
+from bot.site_store import LabelStore, SiteModels
+from hfbot.settings import Settings, load_settings
 from tests.answer.site_fakes import StubFitter, small_model
 
 REFERENCE = [
@@ -98,7 +105,6 @@ def test_rollback_restores_the_model_before_and_answerers_follow(
 def test_fit_with_site_labels_runs_the_guard_and_records_the_attempt(
     use_fake_embedder, settings: Settings, tmp_path
 ) -> None:
-    import yaml
     from click.testing import CliRunner
 
     from hfbot.cli import cli
@@ -140,3 +146,121 @@ def test_fit_with_site_labels_runs_the_guard_and_records_the_attempt(
     attempt = SiteModels.from_settings(settings).latest_attempt()
     assert attempt is not None and attempt.summary in result.output
     assert (attempt.status == "active") == ("Den nye modellen svarer nå" in result.output)
+
+
+# ---- the folders a refit reads: the ones the shipped model records -----------------------------
+
+MEETING = (
+    "Partnerskapsmøtet er helsefellesskapets øverste organ. Det møtes en gang i året og vedtar "
+    "planene for samarbeidet mellom kommunene og helseforetaket."
+)
+KAD = "KAD-plasser er kommunale akutte døgnplasser for pasienter som trenger tilsyn."
+PARKING = "Parkering ved sykehuset koster 40 kroner i timen for besøkende."
+
+
+@pytest.fixture
+def refit_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_fake_embedder) -> dict:
+    """A repository root elsewhere than the current folder, with a reference set and its
+    corpus inside it and a second corpus beside it ("../shared/…"), as `hfbot fit` records
+    them; the site's own corpus with one document a label points at."""
+    root = tmp_path / "repo"
+    (root / "eval").mkdir(parents=True)
+    (root / "corpus").mkdir()
+    (root / "corpus" / "meeting.txt").write_text(MEETING, encoding="utf-8")
+    shared = tmp_path / "shared" / "dev-corpus"
+    shared.mkdir(parents=True)
+    (shared / "kad.txt").write_text(KAD, encoding="utf-8")
+    (root / "eval" / "ref.yaml").write_text(
+        yaml.safe_dump(
+            [
+                {"question": "Hvor ofte møtes partnerskapsmøtet?", "sources": ["meeting.txt"],
+                 "must": ["en gang i året"]},
+                {"question": "Hva er KAD-plasser?", "sources": ["kad.txt"], "must": ["døgn"]},
+                {"question": "Hvem vant fotballcupen?", "kind": "unanswerable"},
+            ],
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    site = tmp_path / "site-corpus"
+    site.mkdir()
+    (site / "parking.txt").write_text(PARKING, encoding="utf-8")
+    monkeypatch.setenv("HFBOT_CORPUS_DIR", str(site))
+    monkeypatch.setattr(site_model, "REPO_ROOT", root)
+    info = {"question_sets": ["eval/ref.yaml"], "corpora": ["corpus", "../shared/dev-corpus"]}
+    monkeypatch.setattr(site_model, "shipped_info", lambda: dict(info))
+    settings = load_settings()
+    LabelStore.from_settings(settings).add(
+        Label(
+            question="Hva koster det å parkere?",
+            passages=(LabelPassage("parking.txt", PARKING),),
+            must=("40 kroner",),
+        )
+    )
+    return {"settings": settings, "info": info, "root": root, "shared": shared}
+
+
+def improving() -> StubFitter:
+    return StubFitter(before={"ref.yaml": 2}, after={"ref.yaml": 2, SITE_SET_NAME: 1}, site_now=0)
+
+
+def test_a_refit_reads_the_reference_corpora_the_model_file_records(refit_setup: dict) -> None:
+    settings = refit_setup["settings"]
+    fitter = improving()
+    decision = site_model.run_site_refit(
+        settings, make_fitter=lambda answerer, folds, sources: fitter
+    )
+    assert decision.taken, decision.summary()
+    assert decision.summary() == "0 → 1 av 1 merkede spørsmål riktig; referansesettene uendret"
+    # The reference questions and the site's label were fitted over all three folders together.
+    assert "Hvor ofte møtes partnerskapsmøtet?" in fitter.seen[0]
+    assert "Hva koster det å parkere?" in fitter.seen[-1]
+    models = SiteModels.from_settings(settings)
+    active = models.active()
+    assert active is not None and active.model_json()["info"]["corpora"] == [
+        "corpus",
+        str(refit_setup["shared"]),
+        str(Path(settings.corpus_dir).resolve()),
+    ]
+    models.close()
+
+
+def test_a_refit_whose_reference_folders_are_missing_says_which_and_records_nothing(
+    refit_setup: dict,
+) -> None:
+    settings = refit_setup["settings"]
+    shutil.rmtree(refit_setup["shared"])
+    fitter = improving()
+
+    def refit() -> site_model.Decision:
+        return site_model.run_site_refit(
+            settings, make_fitter=lambda answerer, folds, sources: fitter
+        )
+
+    decision = refit()
+    assert not decision.taken and not decision.tried and fitter.seen == []
+    assert decision.summary().startswith(
+        "Ikke tatt i bruk: dokumentmappene referansesettene ble tilpasset på finnes ikke på "
+        "denne maskinen: ../shared/dev-corpus (søkt fra "
+    )
+    assert "--corpus" in decision.summary()
+    # Not an attempt: the labels stay new, so the Home tab still offers the refit.
+    assert SiteModels.from_settings(settings).latest_attempt() is None
+
+    # A model file that names no folders: the reference documents are not found in the site's.
+    refit_setup["info"].pop("corpora")
+    decision = refit()
+    assert not decision.tried and fitter.seen == []
+    assert "referansesettenes dokumenter finnes ikke i dokumentmappene (kad.txt, meeting.txt)" in (
+        decision.reason
+    )
+
+    # Folders given on the command line win over the recorded ones.
+    (refit_setup["root"].parent / "elsewhere").mkdir()
+    (refit_setup["root"].parent / "elsewhere" / "kad.txt").write_text(KAD, encoding="utf-8")
+    decision = site_model.run_site_refit(
+        settings,
+        corpora=[str(refit_setup["root"] / "corpus"), "elsewhere"],
+        make_fitter=lambda answerer, folds, sources: fitter,
+    )
+    assert decision.taken, decision.summary()

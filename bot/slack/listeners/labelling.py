@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from slack_bolt import Ack, App
 
     from bot.candidates import Candidate
+    from bot.site_model import MakeFitter
     from bot.slack.deps import BotDeps
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ REFITTING = "Tilpasser svarmodellen i bakgrunnen … oversikten viser resultatet
 
 class SiteTeaching:
     """Labels and site models over the bot's database, and the one refit that may run."""
+
+    # (answerer, folds, question-set names) → Fitter for the refit; None: bot.answer.fit's.
+    make_fitter: MakeFitter | None = None
 
     def __init__(self, deps: BotDeps) -> None:
         self.deps = deps
@@ -197,7 +201,9 @@ def register(app: App, deps: BotDeps, publish: Publish) -> SiteTeaching:
             from bot.site_model import run_site_refit
 
             try:
-                decision = run_site_refit(deps.settings, created_by=user)
+                decision = run_site_refit(
+                    deps.settings, created_by=user, make_fitter=teaching.make_fitter
+                )
                 notice = decision.summary()
             except Exception as exc:
                 log.exception("refit with site labels failed")
