@@ -143,6 +143,10 @@ def register(app: App, deps: BotDeps, publish: Publish) -> SiteTeaching:
         client.views_update(view_id=view_id, view=label_modal.label_view(state, question, found))
 
     def show_more(body: dict, client: WebClient) -> None:
+        user = user_of(body)
+        if not deps.is_admin(user):  # only admins open the modal; a stray click shows nothing
+            log.warning("%s clicked 'Vis flere' without being an admin", user)
+            return
         view = body.get("view") or {}
         state = ModalState.load(view.get("private_metadata", ""))
         typed = label_modal.read_submission(view).question
