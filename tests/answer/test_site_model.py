@@ -13,11 +13,18 @@ import yaml
 from bot import site_model
 from bot.answer.evaluate import EvalQuestion
 from bot.answering import Answerer
-from bot.site_labels import SITE_SET_NAME, Label, LabelPassage
+from bot.site_labels import SITE_SET_NAME
 from bot.site_model import refit_with_guard, restore_previous
 from bot.site_store import LabelStore, SiteModels
 from hfbot.settings import Settings, load_settings
-from tests.answer.site_fakes import StubFitter, small_model
+from tests.answer.site_fakes import (
+    KAD,
+    PARKING_LABEL,
+    StubFitter,
+    improving,
+    reference_folders,
+    small_model,
+)
 
 REFERENCE = [
     EvalQuestion(f"r{i}", f"Referanse {i}?", (f"doc{i % 3}.txt",), ("x",), set_name="dev.yaml")
@@ -150,58 +157,14 @@ def test_fit_with_site_labels_runs_the_guard_and_records_the_attempt(
 
 # ---- the folders a refit reads: the ones the shipped model records -----------------------------
 
-MEETING = (
-    "Partnerskapsmøtet er helsefellesskapets øverste organ. Det møtes en gang i året og vedtar "
-    "planene for samarbeidet mellom kommunene og helseforetaket."
-)
-KAD = "KAD-plasser er kommunale akutte døgnplasser for pasienter som trenger tilsyn."
-PARKING = "Parkering ved sykehuset koster 40 kroner i timen for besøkende."
-
 
 @pytest.fixture
-def refit_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_fake_embedder) -> dict:
-    """A repository root elsewhere than the current folder, with a reference set and its
-    corpus inside it and a second corpus beside it ("../shared/…"), as `hfbot fit` records
-    them; the site's own corpus with one document a label points at."""
-    root = tmp_path / "repo"
-    (root / "eval").mkdir(parents=True)
-    (root / "corpus").mkdir()
-    (root / "corpus" / "meeting.txt").write_text(MEETING, encoding="utf-8")
-    shared = tmp_path / "shared" / "dev-corpus"
-    shared.mkdir(parents=True)
-    (shared / "kad.txt").write_text(KAD, encoding="utf-8")
-    (root / "eval" / "ref.yaml").write_text(
-        yaml.safe_dump(
-            [
-                {"question": "Hvor ofte møtes partnerskapsmøtet?", "sources": ["meeting.txt"],
-                 "must": ["en gang i året"]},
-                {"question": "Hva er KAD-plasser?", "sources": ["kad.txt"], "must": ["døgn"]},
-                {"question": "Hvem vant fotballcupen?", "kind": "unanswerable"},
-            ],
-            allow_unicode=True,
-        ),
-        encoding="utf-8",
-    )  # fmt: skip
-    site = tmp_path / "site-corpus"
-    site.mkdir()
-    (site / "parking.txt").write_text(PARKING, encoding="utf-8")
-    monkeypatch.setenv("HFBOT_CORPUS_DIR", str(site))
-    monkeypatch.setattr(site_model, "REPO_ROOT", root)
-    info = {"question_sets": ["eval/ref.yaml"], "corpora": ["corpus", "../shared/dev-corpus"]}
-    monkeypatch.setattr(site_model, "shipped_info", lambda: dict(info))
+def refit_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    folders = reference_folders(tmp_path, monkeypatch)
     settings = load_settings()
-    LabelStore.from_settings(settings).add(
-        Label(
-            question="Hva koster det å parkere?",
-            passages=(LabelPassage("parking.txt", PARKING),),
-            must=("40 kroner",),
-        )
-    )
-    return {"settings": settings, "info": info, "root": root, "shared": shared}
-
-
-def improving() -> StubFitter:
-    return StubFitter(before={"ref.yaml": 2}, after={"ref.yaml": 2, SITE_SET_NAME: 1}, site_now=0)
+    LabelStore.from_settings(settings).add(PARKING_LABEL)
+    return {"settings": settings, "info": folders.info, "root": folders.root,
+            "shared": folders.shared}  # fmt: skip
 
 
 def test_a_refit_reads_the_reference_corpora_the_model_file_records(refit_setup: dict) -> None:
