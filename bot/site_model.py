@@ -309,7 +309,7 @@ def run_site_refit(
             usable, missing = usable_labels(labels, chunks)
             for item in missing:
                 progress(f"Utdraget finnes ikke lenger: {describe_missing(item)}")
-            current = model_from_row(models.active()) or _shipped()
+            current = _answering_now(models, answerer)
             progress(f"Tilpasser med {len(usable)} merkede spørsmål …")
             sources = [*paths, "site labels"]
             fitter = (make_fitter or CorpusFitter)(answerer, folds, sources)
@@ -367,6 +367,17 @@ def restore_previous(settings: Settings) -> str:
         return "Gjenopprettet: modellen som fulgte med hfbot svarer igjen."
     when = time.strftime("%d.%m.%Y %H:%M", time.localtime(restored.created_at))
     return f"Gjenopprettet den tilpassede modellen fra {when} ({restored.summary})."
+
+
+def _answering_now(models: SiteModels, answerer: Answerer) -> AnswerModel | None:
+    """The model answering on this site now, chosen as the Answerer chooses it: the active site
+    model, else the shipped one, and neither when fitted for another embedding model (the
+    hand-set rules answer then, and the guard's "before" must be theirs)."""
+    current = model_from_row(models.active()) or _shipped()
+    fitted_with = current.info.get("embedding_model") if current is not None else None
+    if fitted_with and fitted_with != getattr(answerer.embedder, "model_name", fitted_with):
+        return None
+    return current
 
 
 def _shipped() -> AnswerModel | None:
