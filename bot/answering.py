@@ -52,7 +52,7 @@ LONG_NOTE = "(Spørsmålet var svært langt; jeg søkte med de første {n} tegne
 
 
 class SiteModelSource(Protocol):
-    """The site's own answer model (bot.slack.site_store.SiteModels): refitted with the
+    """The site's own answer model (bot.site_store.SiteModels): refitted with the
     secretariat's labels, shared by every replica through the bot's database."""
 
     def active_id(self) -> str | None: ...

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from bot.answer.compose import location_of
 from bot.answer.features import CHUNKS_READ, QuestionScorer
-from bot.answer.units import clean
 from bot.followup import resolve
+from ingest.units import clean
 
 if TYPE_CHECKING:
     from bot.answering import Answerer
@@ -78,8 +78,8 @@ def _candidate(hit, position: int, text: str) -> Candidate:  # type: ignore[no-u
 def passage_for_key(index: LexicalIndex, key: str) -> Candidate | None:
     """The candidate a key names, read again from the store's current chunks (None when the
     document changed since the modal was opened)."""
-    from bot.answer.units import heading_lines, split_units
     from bot.retrieval import Hit
+    from ingest.units import heading_lines, split_units
 
     chunk_id, _, position = key.rpartition("#")
     where = index.positions.get(chunk_id)

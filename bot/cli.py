@@ -40,7 +40,7 @@ def _answerer(ctx: click.Context, *, quiet: bool = False):
             )
     except StoreUnavailable as exc:
         raise click.ClickException(_store_message(exc)) from exc
-    from bot.slack.site_store import SiteModels
+    from bot.site_store import SiteModels
 
     # The site's refitted answer model when one is active (as the Slack bot answers).
     site_models = SiteModels.from_settings(settings)

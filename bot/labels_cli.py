@@ -19,7 +19,7 @@ from hfbot.cli import settings_of
 def _labels(ctx: click.Context):
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.slack.site_store import LabelStore
+    from bot.site_store import LabelStore
 
     try:
         return LabelStore.from_settings(settings_of(ctx))

@@ -9,6 +9,7 @@ it; `CorpusFitter` is the one place that calls bot.answer.fit.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -18,10 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from bot.site_labels import SITE_SET_NAME, MissingPassage, describe_missing, usable_labels
+from bot.site_store import LabelStore, SiteModels, model_from_row
+from hfbot.settings import REPO_ROOT
 
 if TYPE_CHECKING:
     from bot.answer.evaluate import EvalQuestion
     from bot.answer.model import AnswerModel
+    from bot.answering import Answerer
     from hfbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,7 @@ class Decision:
     reference_total: dict[str, int] = field(default_factory=dict)
     model: AnswerModel | None = None
     missing: list[MissingPassage] = field(default_factory=list)
+    tried: bool = True  # False: it could not start (nothing was fitted, nothing recorded)
 
     def summary(self) -> str:
         """One line for the Home tab and the terminal (Norwegian, as the secretariat reads it)."""
@@ -153,15 +158,19 @@ class CorpusFitter:
 # ---- where the reference sets and their documents are ----------------------------------------
 
 
+class RefitSetupError(Exception):
+    """Something a refit needs is not on this machine (said in Norwegian: an admin reads it)."""
+
+
 def shipped_info() -> dict:
-    from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
-    from bot.answer.model import ModelFileError, default_model
+    """How the shipped model was fitted (its `info`), read even when its features are stale."""
+    from bot.answer.model import MODEL_FILE
 
     try:
-        model = default_model(unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
-    except ModelFileError:
+        info = json.loads(MODEL_FILE.read_text(encoding="utf-8")).get("info")
+    except (OSError, ValueError, AttributeError):
         return {}
-    return dict(model.info)
+    return dict(info) if isinstance(info, dict) else {}
 
 
 def reference_paths(info: dict) -> list[str]:
@@ -170,44 +179,82 @@ def reference_paths(info: dict) -> list[str]:
     return [str(p) for p in listed if isinstance(p, str)]
 
 
-def resolve_path(path: str) -> Path | None:
-    """A path recorded in the model file: as given, else from the repository's root."""
-    from hfbot.settings import REPO_ROOT
+def recorded_corpora(info: dict) -> list[str]:
+    """The --corpus folders the shipped model was fitted over, as `hfbot fit` recorded them."""
+    return [str(p) for p in info.get("corpora") or [] if isinstance(p, str)]
 
-    for candidate in (Path(path).expanduser(), REPO_ROOT / path):
-        if candidate.exists():
+
+def resolve_path(path: str, *, recorded: bool = False, folder: bool = False) -> Path | None:
+    """A question set or corpus folder on this machine, or None.
+
+    The model file records paths as `hfbot fit` was given them from the repository's root
+    ("corpus", "../shared/eval/dev-corpus-2"), so a recorded path is looked for from the root
+    first and then from the current folder; a path typed on the command line the other way.
+    """
+    given = Path(path).expanduser()
+    if given.is_absolute():
+        candidates = [given]
+    else:
+        here, root = Path.cwd() / given, REPO_ROOT / given
+        candidates = [root, here] if recorded else [here, root]
+    for candidate in candidates:
+        if candidate.is_dir() if folder else candidate.is_file():
             return candidate.resolve()
     return None
 
 
-def load_reference(paths: Sequence[str]) -> tuple[list[EvalQuestion], list[str]]:
+def as_recorded(path: Path) -> str:
+    """How a folder is written into a model's info: from the repository's root when inside it."""
+    try:
+        return path.resolve().relative_to(REPO_ROOT).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def _not_found(paths: Sequence[str], recorded: bool) -> str:
+    where = f"søkt fra {REPO_ROOT} og {Path.cwd()}" if recorded else f"søkt fra {Path.cwd()}"
+    return f"{', '.join(paths)} ({where})"
+
+
+def load_reference(
+    paths: Sequence[str], *, recorded: bool = False
+) -> tuple[list[EvalQuestion], list[str]]:
     """The reference questions, and the files that could not be found."""
     from bot.answer.evaluate import load_question_sets
 
-    found = [(p, resolve_path(p)) for p in paths]
+    found = [(p, resolve_path(p, recorded=recorded)) for p in paths]
     missing = [p for p, resolved in found if resolved is None]
     present = [resolved for _, resolved in found if resolved is not None]
     return (load_question_sets(present) if present else []), missing
 
 
-def model_from_row(row) -> AnswerModel | None:  # type: ignore[no-untyped-def]
-    """A stored site model, or None when it does not fit this code's features any more."""
-    from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
-    from bot.answer.model import AnswerModel, ModelFileError
-
-    raw = row.model_json() if row is not None else None
-    if not raw:
-        return None
-    try:
-        return AnswerModel.from_json(
-            raw, unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES
+def corpus_folders(settings: Settings, corpora: Sequence[str], info: dict) -> list[Path]:
+    """The folders to read: the reference sets' (given, else recorded in the model file) and the
+    site's own corpus, where its labels' documents are. RefitSetupError names any not found."""
+    recorded = not corpora
+    listed = list(corpora) or recorded_corpora(info)
+    found = [(p, resolve_path(p, recorded=recorded, folder=True)) for p in listed]
+    missing = [p for p, resolved in found if resolved is None]
+    if missing:
+        how = (
+            "oppgi dem med `hfbot fit --with-site-labels --corpus MAPPE …`"
+            if recorded
+            else "sjekk --corpus"
         )
-    except ModelFileError as exc:
-        log.error("the site's answer model cannot be used (%s): the shipped one answers", exc)
-        return None
+        raise RefitSetupError(
+            "dokumentmappene referansesettene ble tilpasset på finnes ikke på denne maskinen: "
+            f"{_not_found(missing, recorded)}; {how}"
+        )
+    site = Path(settings.corpus_dir).expanduser()
+    if not site.is_dir():
+        raise RefitSetupError(f"dokumentmappen (HFBOT_CORPUS_DIR) finnes ikke: {site}")
+    folders = [resolved for _, resolved in found if resolved is not None]
+    return list(dict.fromkeys([*folders, site.resolve()]))
 
 
 # ---- one refit, from the terminal or from Slack -----------------------------------------------
+
+MakeFitter = Callable[["Answerer", int, Sequence[str]], Fitter]
 
 
 def run_site_refit(
@@ -218,57 +265,65 @@ def run_site_refit(
     created_by: str = "",
     folds: int = DEFAULT_FOLDS,
     progress: Callable[[str], None] = lambda _: None,
+    make_fitter: MakeFitter | None = None,
 ) -> Decision:
     """Refit with the site's labels over the reference sets' documents and the site's corpus,
-    record the attempt (taken or refused) in the bot's database, and say what happened."""
+    record the attempt (taken or refused) in the bot's database, and say what happened.
+
+    A refit that cannot start (a question set or folder missing on this machine, the reference
+    documents not in the folders) is refused and not recorded: the labels stay new, so
+    "Tilpass svarmodellen" is still offered once the folders are in place. `make_fitter`
+    (answerer, folds, question-set names) → Fitter; CorpusFitter unless a test gives a stub.
+    """
     from bot.answer.eval_store import open_eval_store
-    from bot.slack.site_store import LabelStore, SiteModels
 
     info = shipped_info()
+    recorded = not questions
     paths = list(questions) or reference_paths(info)
-    reference, missing_files = load_reference(paths)
+    reference, missing_files = load_reference(paths, recorded=recorded)
+    if missing_files:
+        return _not_tried(
+            f"referansesettene finnes ikke på denne maskinen: {_not_found(missing_files, recorded)}"
+        )
+    try:
+        folders = corpus_folders(settings, corpora, info)
+    except RefitSetupError as exc:
+        return _not_tried(str(exc))
     labels_store, models = LabelStore.from_settings(settings), SiteModels.from_settings(settings)
     try:
         labels = labels_store.all()
         labels_at = max((label.created_at for label in labels), default=0.0)
-        given = list(corpora or info.get("corpora") or [])
-        folders = list(dict.fromkeys([*given, str(settings.corpus_dir)]))
-        if missing_files:
-            decision = Decision(
-                taken=False,
-                reason="referansesettene finnes ikke på denne maskinen: "
-                + ", ".join(missing_files),
-            )
-        else:
-            progress(f"Leser inn dokumentene ({', '.join(folders)}) …")
-            with open_eval_store(settings, folders) as opened:
-                answerer = opened.answerer(answer_model=None)
-                chunks = answerer.retriever.index().chunks
-                usable, missing = usable_labels(labels, chunks)
-                for item in missing:
-                    progress(f"Utdraget finnes ikke lenger: {describe_missing(item)}")
-                absent = _absent_sources(reference, chunks)
-                if absent:
-                    decision = Decision(
-                        taken=False,
-                        reason="referansesettenes dokumenter er ikke lest inn ("
-                        + ", ".join(absent[:5])
-                        + "): oppgi mappene med --corpus",
-                    )
-                else:
-                    current = model_from_row(models.active()) or _shipped()
-                    progress(f"Tilpasser med {len(usable)} merkede spørsmål …")
-                    fitter = CorpusFitter(answerer, folds, [*paths, "site labels"])
-                    site = [label.as_question() for label in usable]
-                    decision = refit_with_guard(reference, site, fitter, current)
-                    decision.missing = missing
+        progress(f"Leser inn dokumentene ({', '.join(as_recorded(f) for f in folders)}) …")
+        with open_eval_store(settings, folders) as opened:
+            answerer = opened.answerer(answer_model=None)
+            chunks = answerer.retriever.index().chunks
+            absent = _absent_sources(reference, chunks)
+            if absent:
+                return _not_tried(
+                    "referansesettenes dokumenter finnes ikke i dokumentmappene ("
+                    + ", ".join(absent[:5])
+                    + (" …" if len(absent) > 5 else "")
+                    + "): oppgi mappene de ligger i med `hfbot fit --with-site-labels "
+                    "--corpus MAPPE …`"
+                )
+            usable, missing = usable_labels(labels, chunks)
+            for item in missing:
+                progress(f"Utdraget finnes ikke lenger: {describe_missing(item)}")
+            current = _answering_now(models, answerer)
+            progress(f"Tilpasser med {len(usable)} merkede spørsmål …")
+            sources = [*paths, "site labels"]
+            fitter = (make_fitter or CorpusFitter)(answerer, folds, sources)
+            site = [label.as_question() for label in usable]
+            decision = refit_with_guard(reference, site, fitter, current)
+            decision.missing = missing
         model_json = None
         if decision.taken and decision.model is not None:
             decision.model.info.update(
                 {
                     "fitted": date.today().isoformat(),
                     "site_labels": decision.site_total,
-                    "corpora": folders,
+                    "question_sets": paths,
+                    "corpora": [as_recorded(f) for f in folders],
                     "guard": {
                         "site": [decision.site_before, decision.site_after, decision.site_total],
                         "reference_before": decision.reference_before,
@@ -294,10 +349,13 @@ def run_site_refit(
         models.close()
 
 
+def _not_tried(reason: str) -> Decision:
+    log.warning("refit with site labels not tried: %s", reason)
+    return Decision(taken=False, reason=reason, tried=False)
+
+
 def restore_previous(settings: Settings) -> str:
     """Put the model before the current site model back; the message says which answers now."""
-    from bot.slack.site_store import SiteModels
-
     models = SiteModels.from_settings(settings)
     try:
         if models.active() is None:
@@ -309,6 +367,17 @@ def restore_previous(settings: Settings) -> str:
         return "Gjenopprettet: modellen som fulgte med hfbot svarer igjen."
     when = time.strftime("%d.%m.%Y %H:%M", time.localtime(restored.created_at))
     return f"Gjenopprettet den tilpassede modellen fra {when} ({restored.summary})."
+
+
+def _answering_now(models: SiteModels, answerer: Answerer) -> AnswerModel | None:
+    """The model answering on this site now, chosen as the Answerer chooses it: the active site
+    model, else the shipped one, and neither when fitted for another embedding model (the
+    hand-set rules answer then, and the guard's "before" must be theirs)."""
+    current = model_from_row(models.active()) or _shipped()
+    fitted_with = current.info.get("embedding_model") if current is not None else None
+    if fitted_with and fitted_with != getattr(answerer.embedder, "model_name", fitted_with):
+        return None
+    return current
 
 
 def _shipped() -> AnswerModel | None:

@@ -47,9 +47,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     except SlackConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     from bot.answering import Answerer
+    from bot.site_store import SiteModels
     from bot.slack.feedback import FeedbackStore
     from bot.slack.retention import RetentionJob
-    from bot.slack.site_store import SiteModels
 
     # Opens nothing yet; answers with the site's refitted model once one is active.
     answerer = Answerer(settings, site_models=SiteModels.from_settings(settings))

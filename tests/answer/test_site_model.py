@@ -4,17 +4,27 @@ and the Answerer picks up the active site model from the database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+import shutil
+from pathlib import Path
 
+import pytest
+import yaml
+
+from bot import site_model
 from bot.answer.evaluate import EvalQuestion
-from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
-from bot.answer.model import AnswerModel, default_model
 from bot.answering import Answerer
 from bot.site_labels import SITE_SET_NAME
 from bot.site_model import refit_with_guard, restore_previous
-from bot.slack.site_store import SiteModels
-from hfbot.settings import Settings
+from bot.site_store import LabelStore, SiteModels
+from hfbot.settings import Settings, load_settings
+from tests.answer.site_fakes import (
+    KAD,
+    PARKING_LABEL,
+    StubFitter,
+    improving,
+    reference_folders,
+    small_model,
+)
 
 REFERENCE = [
     EvalQuestion(f"r{i}", f"Referanse {i}?", (f"doc{i % 3}.txt",), ("x",), set_name="dev.yaml")
@@ -26,36 +36,13 @@ SITE = [
 ]
 
 
-def shipped() -> AnswerModel:
-    return default_model(unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
-
-
-class StubFitter:
-    """Figures as a real fit would report them, chosen by the test."""
-
-    def __init__(self, before: dict, after: dict, site_now: int) -> None:
-        self.before, self.after, self.site_now = before, after, site_now
-        self.fitted: list[int] = []
-
-    def cross_validate(self, questions: Sequence[EvalQuestion]) -> dict[str, int]:
-        with_site = any(q.set_name == SITE_SET_NAME for q in questions)
-        return dict(self.after if with_site else self.before)
-
-    def evaluate(self, model, questions: Sequence[EvalQuestion]) -> int:
-        return self.site_now
-
-    def fit(self, questions: Sequence[EvalQuestion]) -> AnswerModel:
-        self.fitted.append(len(questions))
-        return replace(shipped(), info={"embedding_model": "fake", "site": True})
-
-
 def test_a_refit_that_improves_the_site_labels_is_taken() -> None:
     fitter = StubFitter(
         before={"dev.yaml": 7, "extra.yaml": 1},
         after={"dev.yaml": 7, "extra.yaml": 1, SITE_SET_NAME: 47},
         site_now=42,
     )
-    decision = refit_with_guard(REFERENCE, SITE, fitter, shipped())
+    decision = refit_with_guard(REFERENCE, SITE, fitter, small_model())
     assert decision.taken and decision.model is not None
     assert fitter.fitted == [61]  # the final fit saw every question
     assert decision.summary() == ("42 → 47 av 50 merkede spørsmål riktig; referansesettene uendret")
@@ -67,7 +54,7 @@ def test_a_refit_that_hurts_a_reference_set_is_refused() -> None:
         after={"dev.yaml": 6, "extra.yaml": 1, SITE_SET_NAME: 49},
         site_now=42,
     )
-    decision = refit_with_guard(REFERENCE, SITE, fitter, shipped())
+    decision = refit_with_guard(REFERENCE, SITE, fitter, small_model())
     assert not decision.taken and decision.model is None and fitter.fitted == []
     assert decision.summary().startswith("Ikke tatt i bruk: referansesettene ble dårligere")
     assert "dev.yaml 7 → 6 av 10" in decision.summary()
@@ -79,7 +66,7 @@ def test_a_refit_that_does_not_help_the_site_is_refused() -> None:
         after={"dev.yaml": 8, "extra.yaml": 1, SITE_SET_NAME: 42},
         site_now=42,
     )
-    decision = refit_with_guard(REFERENCE, SITE, fitter, shipped())
+    decision = refit_with_guard(REFERENCE, SITE, fitter, small_model())
     assert not decision.taken
     assert "ble ikke besvart bedre" in decision.summary()
     assert refit_with_guard(REFERENCE, [], fitter, None).reason == (
@@ -103,9 +90,7 @@ def test_rollback_restores_the_model_before_and_answerers_follow(
     assert site_answerer.answer_model is None
 
     def site_model(tag: str) -> dict:
-        raw = shipped().to_json()
-        raw["info"] = {"embedding_model": "fake", "site": tag}
-        return raw
+        return small_model(site=tag).to_json()
 
     for tag in ("first", "second"):
         models.record(
@@ -127,7 +112,6 @@ def test_rollback_restores_the_model_before_and_answerers_follow(
 def test_fit_with_site_labels_runs_the_guard_and_records_the_attempt(
     use_fake_embedder, settings: Settings, tmp_path
 ) -> None:
-    import yaml
     from click.testing import CliRunner
 
     from hfbot.cli import cli
@@ -169,3 +153,77 @@ def test_fit_with_site_labels_runs_the_guard_and_records_the_attempt(
     attempt = SiteModels.from_settings(settings).latest_attempt()
     assert attempt is not None and attempt.summary in result.output
     assert (attempt.status == "active") == ("Den nye modellen svarer nå" in result.output)
+
+
+# ---- the folders a refit reads: the ones the shipped model records -----------------------------
+
+
+@pytest.fixture
+def refit_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    folders = reference_folders(tmp_path, monkeypatch)
+    settings = load_settings()
+    LabelStore.from_settings(settings).add(PARKING_LABEL)
+    return {"settings": settings, "info": folders.info, "root": folders.root,
+            "shared": folders.shared}  # fmt: skip
+
+
+def test_a_refit_reads_the_reference_corpora_the_model_file_records(refit_setup: dict) -> None:
+    settings = refit_setup["settings"]
+    fitter = improving()
+    decision = site_model.run_site_refit(
+        settings, make_fitter=lambda answerer, folds, sources: fitter
+    )
+    assert decision.taken, decision.summary()
+    assert decision.summary() == "0 → 1 av 1 merkede spørsmål riktig; referansesettene uendret"
+    # The reference questions and the site's label were fitted over all three folders together.
+    assert "Hvor ofte møtes partnerskapsmøtet?" in fitter.seen[0]
+    assert "Hva koster det å parkere?" in fitter.seen[-1]
+    models = SiteModels.from_settings(settings)
+    active = models.active()
+    assert active is not None and active.model_json()["info"]["corpora"] == [
+        "corpus",
+        str(refit_setup["shared"]),
+        str(Path(settings.corpus_dir).resolve()),
+    ]
+    models.close()
+
+
+def test_a_refit_whose_reference_folders_are_missing_says_which_and_records_nothing(
+    refit_setup: dict,
+) -> None:
+    settings = refit_setup["settings"]
+    shutil.rmtree(refit_setup["shared"])
+    fitter = improving()
+
+    def refit() -> site_model.Decision:
+        return site_model.run_site_refit(
+            settings, make_fitter=lambda answerer, folds, sources: fitter
+        )
+
+    decision = refit()
+    assert not decision.taken and not decision.tried and fitter.seen == []
+    assert decision.summary().startswith(
+        "Ikke tatt i bruk: dokumentmappene referansesettene ble tilpasset på finnes ikke på "
+        "denne maskinen: ../shared/dev-corpus (søkt fra "
+    )
+    assert "--corpus" in decision.summary()
+    # Not an attempt: the labels stay new, so the Home tab still offers the refit.
+    assert SiteModels.from_settings(settings).latest_attempt() is None
+
+    # A model file that names no folders: the reference documents are not found in the site's.
+    refit_setup["info"].pop("corpora")
+    decision = refit()
+    assert not decision.tried and fitter.seen == []
+    assert "referansesettenes dokumenter finnes ikke i dokumentmappene (kad.txt, meeting.txt)" in (
+        decision.reason
+    )
+
+    # Folders given on the command line win over the recorded ones.
+    (refit_setup["root"].parent / "elsewhere").mkdir()
+    (refit_setup["root"].parent / "elsewhere" / "kad.txt").write_text(KAD, encoding="utf-8")
+    decision = site_model.run_site_refit(
+        settings,
+        corpora=[str(refit_setup["root"] / "corpus"), "elsewhere"],
+        make_fitter=lambda answerer, folds, sources: fitter,
+    )
+    assert decision.taken, decision.summary()

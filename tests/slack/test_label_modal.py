@@ -4,15 +4,17 @@ submission saves the label, marks the question handled and thanks the admin."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
 
 from bot.candidates import Candidate
+from bot.site_store import LabelStore
 from bot.slack import label_modal
-from bot.slack.label_modal import FIND_ANSWER, ModalState, label_view
+from bot.slack.label_modal import FIND_ANSWER, SHOW_MORE, ModalState, label_view
 from bot.slack.listeners.labelling import SiteTeaching
-from bot.slack.site_store import LabelStore
 from tests.slack.conftest import ADMIN, TEAM_ID, Bot
 from tests.slack.test_admin_home import click_in_home
 from tests.slack.test_report import refusal
@@ -59,15 +61,33 @@ def test_the_modal_stays_within_slack_limits_however_long_the_passages() -> None
 
 
 @pytest.fixture
-def labelling_bot(make_bot, monkeypatch: pytest.MonkeyPatch) -> Bot:
+def make_labelling_bot(make_bot, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Bot]:
+    """A bot whose candidate passages are twelve made-up ones (the questions asked for them in
+    bot.extra["asked"]), and whose views.open gives the modal the id VMODAL."""
     found = [candidate(n) for n in range(1, 13)]
-    monkeypatch.setattr(SiteTeaching, "candidates", lambda self, question: found)
+    asked: list[str] = []
+
+    def candidates(self, question: str) -> list[Candidate]:
+        asked.append(question)
+        return found
+
+    monkeypatch.setattr(SiteTeaching, "candidates", candidates)
     monkeypatch.setattr(
         SiteTeaching, "passage", lambda self, key: next((c for c in found if c.key == key), None)
     )
-    bot = make_bot()
-    bot.api.handlers["views.open"] = lambda params: {"ok": True, "view": {"id": "VMODAL"}}
-    return bot
+
+    def make(env: dict | None = None) -> Bot:
+        bot = make_bot(env)
+        bot.api.handlers["views.open"] = lambda params: {"ok": True, "view": {"id": "VMODAL"}}
+        bot.extra["asked"] = asked
+        return bot
+
+    return make
+
+
+@pytest.fixture
+def labelling_bot(make_labelling_bot: Callable[..., Bot]) -> Bot:
+    return make_labelling_bot()
 
 
 def submit(bot: Bot, view: dict, values: dict, user: str = ADMIN) -> dict:
@@ -150,3 +170,104 @@ def test_unanswerable_is_saved_as_a_confirmed_refusal(labelling_bot: Bot) -> Non
     (label,) = LabelStore(bot.feedback.engine).all()
     assert label.unanswerable and not label.passages
     bot.api.wait_for("views.publish", 1, timeout=10)  # thanked
+
+
+def click_in_modal(bot: Bot, view: dict, values: dict, action_id: str, user: str = ADMIN) -> None:
+    """A button inside the open modal: Slack sends the view as it is, with what is typed."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0001",
+        "token": "legacy",
+        "trigger_id": "trigger",
+        "container": {"type": "view", "view_id": "VMODAL"},
+        "view": {**view, "id": "VMODAL", "hash": "H1", "state": {"values": values}},
+        "actions": [
+            {"type": "button", "action_id": action_id, "value": "more",
+             "block_id": "hfbot_label_actions"}
+        ],
+    }  # fmt: skip
+    reply = bot.post(
+        urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+    )
+    assert reply.status == 200
+
+
+def picks(view: dict) -> list[str]:
+    return [
+        option["value"]
+        for block in view["blocks"]
+        if block.get("block_id", "").startswith("hfbot_label_pick_")
+        for option in block["element"]["options"]
+    ]
+
+
+def test_vis_flere_shows_the_next_passages_and_a_later_one_can_be_ticked(
+    labelling_bot: Bot,
+) -> None:
+    bot = labelling_bot
+    answer_id = bot.feedback.record_answer(
+        refusal("Hvor ofte møtes partnerskapsmøtet?"), channel="C1", user_id="U1"
+    )
+    click_in_home(bot, FIND_ANSWER, answer_id)
+    (first,) = bot.api.wait_for("views.update", 1, timeout=10)
+    view = first.params["view"]
+    assert len(picks(view)) == 10 and "Vis flere" in json.dumps(view, ensure_ascii=False)
+
+    click_in_modal(bot, view, {}, SHOW_MORE)
+    more = bot.api.wait_for("views.update", 2, timeout=10)[1].params
+    # The same modal, updated only if nobody changed it meanwhile (Slack's hash).
+    assert more["view_id"] == "VMODAL" and more["hash"] == "H1"
+    shown = more["view"]
+    check_limits(shown)
+    assert picks(shown) == [f"chunk-{n}#{n}" for n in range(1, 13)]
+    assert "Vis flere" not in json.dumps(shown, ensure_ascii=False)  # all twelve are shown
+    assert "Hvor ofte møtes partnerskapsmøtet?" in json.dumps(shown, ensure_ascii=False)
+
+    second_page = {
+        "hfbot_label_pick_1": {
+            "value": {"type": "checkboxes", "selected_options": [{"value": "chunk-12#12"}]}
+        }
+    }
+    assert submit(bot, shown, second_page) == {}
+    (label,) = LabelStore(bot.feedback.engine).all()
+    assert label.passages[0].file == "doc12.txt" and label.answer_id == answer_id
+
+
+def test_without_stored_question_texts_the_admin_types_it_and_vis_utdrag_finds_passages(
+    make_labelling_bot: Callable[..., Bot],
+) -> None:
+    bot = make_labelling_bot({"HFBOT_STORE_QUESTION_TEXT": "false"})
+    answer_id = bot.feedback.record_answer(
+        refusal("Hvor ofte møtes partnerskapsmøtet?"), channel="C1", user_id="U1"
+    )
+    click_in_home(bot, FIND_ANSWER, answer_id)
+    (first,) = bot.api.wait_for("views.update", 1, timeout=10)
+    view = first.params["view"]
+    assert picks(view) == [] and bot.extra["asked"] == []  # nothing to search for yet
+    assert any(b.get("block_id") == label_modal.QUESTION_BLOCK for b in view["blocks"])
+    assert "Vis utdrag" in json.dumps(view, ensure_ascii=False)
+
+    typed = {
+        label_modal.QUESTION_BLOCK: {
+            "value": {"type": "plain_text_input", "value": " Hvor ofte  møtes de? "}
+        }
+    }
+    click_in_modal(bot, view, typed, SHOW_MORE)
+    shown = bot.api.wait_for("views.update", 2, timeout=10)[1].params["view"]
+    assert bot.extra["asked"] == ["Hvor ofte møtes de?"]
+    assert len(picks(shown)) == 10 and "Vis flere" in json.dumps(shown, ensure_ascii=False)
+    (question,) = [b for b in shown["blocks"] if b.get("block_id") == label_modal.QUESTION_BLOCK]
+    assert question["element"]["initial_value"] == "Hvor ofte møtes de?"  # kept as typed
+
+    assert submit(bot, shown, {**typed, **ticked("chunk-2#2")}) == {}
+    (label,) = LabelStore(bot.feedback.engine).all()
+    assert label.question == "Hvor ofte møtes de?" and label.passages[0].file == "doc2.txt"
+
+
+def test_vis_flere_from_someone_else_changes_nothing(labelling_bot: Bot) -> None:
+    view = label_view(ModalState("a1"), "Hvem?", [candidate(n) for n in range(1, 13)])
+    click_in_modal(bot=labelling_bot, view=view, values={}, action_id=SHOW_MORE, user="UASKER")
+    time.sleep(0.3)
+    assert labelling_bot.api.calls_to("views.update") == []

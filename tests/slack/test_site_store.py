@@ -12,9 +12,9 @@ import pytest
 
 from bot.answer.evaluate import load_questions
 from bot.site_labels import Label, LabelPassage, read_labels, write_labels
+from bot.site_store import LabelStore, SiteModels
 from bot.slack.feedback import FeedbackStore
 from bot.slack.retention import purge
-from bot.slack.site_store import LabelStore, SiteModels
 from tests.slack.test_feedback_store import _answer, database_url  # noqa: F401 (fixture)
 
 PASSAGE = LabelPassage(

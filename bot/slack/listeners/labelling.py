@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 
 from bot.site_labels import Label, LabelPassage
+from bot.site_store import LabelStore, SiteModels
 from bot.slack import admin_home, label_modal
 from bot.slack.label_modal import ModalState
-from bot.slack.site_store import LabelStore, SiteModels
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App
 
     from bot.candidates import Candidate
+    from bot.site_model import MakeFitter
     from bot.slack.deps import BotDeps
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ REFITTING = "Tilpasser svarmodellen i bakgrunnen … oversikten viser resultatet
 
 class SiteTeaching:
     """Labels and site models over the bot's database, and the one refit that may run."""
+
+    # (answerer, folds, question-set names) → Fitter for the refit; None: bot.answer.fit's.
+    make_fitter: MakeFitter | None = None
 
     def __init__(self, deps: BotDeps) -> None:
         self.deps = deps
@@ -139,6 +143,10 @@ def register(app: App, deps: BotDeps, publish: Publish) -> SiteTeaching:
         client.views_update(view_id=view_id, view=label_modal.label_view(state, question, found))
 
     def show_more(body: dict, client: WebClient) -> None:
+        user = user_of(body)
+        if not deps.is_admin(user):  # only admins open the modal; a stray click shows nothing
+            log.warning("%s clicked 'Vis flere' without being an admin", user)
+            return
         view = body.get("view") or {}
         state = ModalState.load(view.get("private_metadata", ""))
         typed = label_modal.read_submission(view).question
@@ -197,7 +205,9 @@ def register(app: App, deps: BotDeps, publish: Publish) -> SiteTeaching:
             from bot.site_model import run_site_refit
 
             try:
-                decision = run_site_refit(deps.settings, created_by=user)
+                decision = run_site_refit(
+                    deps.settings, created_by=user, make_fitter=teaching.make_fitter
+                )
                 notice = decision.summary()
             except Exception as exc:
                 log.exception("refit with site labels failed")

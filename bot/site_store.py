@@ -1,14 +1,17 @@
 """What the site taught the bot, in the bot's own database: labels and site answer models.
 
-Same database as the answers and votes (bot.slack.feedback: SQLite in the data dir or the
-PostgreSQL at HFBOT_DATABASE_URL), so every replica sees the same labels and the same model.
-Labels are not subject to HFBOT_RETENTION_DAYS: they are the secretariat's work, kept until an
-admin deletes them (`FeedbackStore.delete_older_than` never touches these tables).
+Same database as the answers and votes (bot.database: SQLite in the data dir or the PostgreSQL at
+HFBOT_DATABASE_URL), so every replica sees the same labels and the same model. Labels are not
+subject to HFBOT_RETENTION_DAYS: they are the secretariat's work, kept until an admin deletes
+them (`FeedbackStore.delete_older_than` never touches these tables).
+
+Below the Slack bot and the terminal commands, which both use it: it imports neither.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,12 +35,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from bot.database import make_engine
 from bot.privacy import mask_personal_data
 from bot.site_labels import Label, LabelPassage
-from bot.slack.feedback import make_engine
 
 if TYPE_CHECKING:
+    from bot.answer.model import AnswerModel
     from hfbot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -185,6 +191,23 @@ class SiteModelRow:
         return json.loads(self.model) if self.model else None
 
 
+def model_from_row(row: SiteModelRow | None) -> AnswerModel | None:
+    """A stored site model, or None when it does not fit this code's features any more."""
+    from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
+    from bot.answer.model import AnswerModel, ModelFileError
+
+    raw = row.model_json() if row is not None else None
+    if not raw:
+        return None
+    try:
+        return AnswerModel.from_json(
+            raw, unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES
+        )
+    except ModelFileError as exc:
+        log.error("the site's answer model cannot be used (%s): the shipped one answers", exc)
+        return None
+
+
 class SiteModels:
     """The site's answer models: one active, the one before kept for a restore.
 
@@ -211,10 +234,8 @@ class SiteModels:
         if self._owns_engine and self._ready:
             self.engine.dispose()
 
-    def load_model(self, model_id: str):  # type: ignore[no-untyped-def]
+    def load_model(self, model_id: str) -> AnswerModel | None:
         """The stored model as an AnswerModel (None when gone or made for other features)."""
-        from bot.site_model import model_from_row
-
         return model_from_row(self.get(model_id))
 
     def _rows(self, *statuses: str, limit: int | None = None) -> list[SiteModelRow]:
