@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from bot.answer.compose import location_of
 from bot.answer.features import CHUNKS_READ, QuestionScorer
-from bot.answer.units import clean
 from bot.followup import resolve
+from ingest.units import clean
 
 if TYPE_CHECKING:
     from bot.answering import Answerer

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from bot.answer.units import clean
+from ingest.units import clean
 
 if TYPE_CHECKING:
     from bot.answer.evaluate import EvalQuestion
