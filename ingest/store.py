@@ -106,14 +106,19 @@ def _collection_names(name: str, generation: str) -> tuple[str, str]:
     return f"{base}_chunks", f"{base}_documents"
 
 
+# "g", milliseconds in base 36 (8 digits until the year 5138), 4 hex digits: short (Chroma
+# allows 63 characters a name) and of a shape no collection name someone chose is likely to
+# have, since a cleanup drops what has it.
+_GENERATION = r"g[0-9a-z]{8}[0-9a-f]{4}"
+
+
 def _new_generation() -> str:
-    # Milliseconds in base 36 keep the names short (Chroma allows 63 characters) and sortable.
     millis = int(time.time() * 1000)
     digits = ""
     while millis:
         millis, rest = divmod(millis, 36)
         digits = "0123456789abcdefghijklmnopqrstuvwxyz"[rest] + digits
-    return f"g{digits}{secrets.token_hex(2)}"
+    return f"g{digits:0>8}{secrets.token_hex(2)}"
 
 
 def _builder_alive(record: Mapping[str, Any]) -> bool:
@@ -312,7 +317,7 @@ class Store:
 
     def generations(self) -> list[str]:
         """Every generation of this store that has a collection, "" for the first."""
-        pattern = re.compile(rf"{re.escape(self.name)}(?:_(g[0-9a-z]+))?_(?:chunks|documents)")
+        pattern = re.compile(rf"{re.escape(self.name)}(?:_({_GENERATION}))?_(?:chunks|documents)")
         found: set[str] = set()
         for collection in self.client.list_collections():
             match = pattern.fullmatch(getattr(collection, "name", str(collection)))

@@ -221,3 +221,19 @@ def test_a_killed_rebuild_leaves_a_whole_store_answering_and_the_next_run_cleans
         assert store.generations() == [store.current_generation()]
         assert len(store.documents()) == 4 and store.pending() == []
     assert NEW_HOURS in Answerer(settings, embedder=embedder).answer(QUESTION).text
+
+
+def test_a_rebuild_drops_only_its_own_generations(
+    settings: Settings, tmp_path: Path, fake_embedder: FakeEmbedder
+) -> None:
+    folder = _corpus(tmp_path / "corpus", OLD_HOURS)
+    # Another deployment on the same Chroma, its collection name starting like this one's.
+    neighbour = settings.model_copy(update={"collection": f"{settings.collection}_gammel"})
+    run_ingest(neighbour, [folder], embedder=fake_embedder)
+    run_ingest(settings, [folder], embedder=fake_embedder)
+    for _ in range(2):
+        run_ingest(settings, [folder], embedder=fake_embedder, rebuild=True)
+    with Store.open(neighbour) as store:
+        assert len(store.documents()) == 4
+    with Store.open(settings) as store:
+        assert store.generations() == [store.current_generation()]
