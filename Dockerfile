@@ -26,8 +26,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 hfbot \
     && useradd --system --uid 10001 --gid hfbot --home-dir /home/hfbot --create-home \
        --shell /usr/sbin/nologin hfbot \
-    && mkdir -p /data \
-    && chown hfbot:hfbot /data
+    && mkdir -p /data /web \
+    && chown hfbot:hfbot /data /web
 
 WORKDIR /app
 

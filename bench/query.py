@@ -77,7 +77,7 @@ def main() -> None:
     answerer = Answerer(settings, store=store, embedder=embedder)
     naive = Chroma(
         client=store.client,
-        collection_name=f"{settings.collection}_chunks",
+        collection_name=store.chunks.name,  # the generation readers answer from
         embedding_function=embedder,
     )
     qs = questions()

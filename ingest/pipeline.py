@@ -8,6 +8,7 @@ Documents go through these steps a group at a time (one store write per step and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -336,8 +337,60 @@ def _apply(
     keep_web: bool = False,
 ) -> IngestReport:
     """Bring the store in line with the discovered sources."""
+    if not dry_run:
+        dropped = store.drop_orphans()
+        if dropped:
+            log.info("dropped what an interrupted rebuild left: generations %s", dropped)
     if rebuild and not dry_run:
-        store.reset()
+        return _rebuild(settings, sources, report, store, embedder, progress)
+    return _apply_to(
+        settings, sources, report, rebuild, dry_run, store, embedder, progress, keep_web
+    )
+
+
+def _rebuild(
+    settings: Settings,
+    sources: dict[str, _Source],
+    report: IngestReport,
+    store: Store,
+    embedder: Embeddings | None,
+    progress: bool,
+) -> IngestReport:
+    """Fill a fresh generation of the store with every source, then switch readers to it.
+
+    Readers answer from the old store all along, and from the new one once it is complete:
+    a rebuild that fails or is killed leaves the old one as it was.
+    """
+    building = store.new_generation()
+    try:
+        _apply_to(settings, sources, report, True, False, building, embedder, progress)
+        if not building.documents() and store.documents():
+            # Every document failed (a broken model, say): an empty store answers nothing.
+            report.warnings.append(
+                "the rebuild read no document; the store keeps the documents it had"
+            )
+            store.drop_generation(building.generation)
+            return report
+        store.switch_to(building)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the next run drops it otherwise
+            store.drop_generation(building.generation)
+        raise
+    return report
+
+
+def _apply_to(
+    settings: Settings,
+    sources: dict[str, _Source],
+    report: IngestReport,
+    rebuild: bool,
+    dry_run: bool,
+    store: Store,
+    embedder: Embeddings | None,
+    progress: bool,
+    keep_web: bool = False,
+) -> IngestReport:
+    """Bring one generation of the store in line with the sources (`rebuild`: it is empty)."""
     if not dry_run:
         _recover(store)
     live = {} if rebuild else store.documents()

@@ -12,16 +12,28 @@ nothing (it is split to Chroma's batch size, and Chroma has no transactions acro
 and nothing needs it to: every record is one document's, and each step (markers, chunks,
 registry flips, sweeps, clearing markers) is done for all the documents before the next starts.
 A write cut short leaves each document where a one-document run killed at that step would.
+
+`ingest --rebuild` swaps the whole store the same way, one level up: it fills a fresh
+*generation* of the two collections (`<name>_<generation>_chunks`, `..._documents`) that no
+reader looks at, then flips one pointer record (`<name>_generation`) to it and drops the
+generation before. Readers follow the pointer, so a running bot answers from the old store
+until the new one is complete, and from the new one right after. A rebuild killed midway leaves
+the pointer on the old generation; the next run drops the generation it left half-built.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import os
+import re
+import secrets
+import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ingest.models import Chunk, DocumentMeta
 from ingest.units import UNIT_VECTORS_KEY
@@ -42,6 +54,15 @@ STRAY_MARGIN = 8
 _PAGE = 2000
 _WRITE_BATCH = 1000  # records per Chroma write at most, whatever larger batch it accepts
 _SWEEP_DOCS = 100  # documents per delete: its filter stays of a bounded size
+# The pointer collection's records: which generation readers answer from, and the generations
+# being built (by whom, since when), so that a cleanup never drops one a live run is filling.
+_CURRENT_RECORD = "current"
+_BUILD_PREFIX = "build:"
+# A build record older than this is taken for a run that died on another machine (on this
+# machine a dead builder is seen at once from its process id).
+STALE_BUILD_S = 6 * 3600
+
+_T = TypeVar("_T")
 
 
 class StoreUnavailable(RuntimeError):
@@ -79,6 +100,59 @@ class StoredChunk:
         return self.search_text or self.text
 
 
+def _collection_names(name: str, generation: str) -> tuple[str, str]:
+    """(chunks, registry) of one generation; "" is the generation stores began with."""
+    base = f"{name}_{generation}" if generation else name
+    return f"{base}_chunks", f"{base}_documents"
+
+
+# "g", milliseconds in base 36 (8 digits until the year 5138), 4 hex digits: short (Chroma
+# allows 63 characters a name) and of a shape no collection name someone chose is likely to
+# have, since a cleanup drops what has it.
+_GENERATION = r"g[0-9a-z]{8}[0-9a-f]{4}"
+
+
+def _new_generation() -> str:
+    millis = int(time.time() * 1000)
+    digits = ""
+    while millis:
+        millis, rest = divmod(millis, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[rest] + digits
+    return f"g{digits:0>8}{secrets.token_hex(2)}"
+
+
+def _builder_alive(record: Mapping[str, Any]) -> bool:
+    """Whether the run that recorded this build may still be filling its generation."""
+    started = float(record.get("at", 0.0))
+    if time.time() - started > STALE_BUILD_S:
+        return False
+    if record.get("host") != socket.gethostname():
+        return True  # another machine's run: only its age tells
+    try:
+        os.kill(int(record.get("pid", 0)), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError, OverflowError):
+        return True  # a process of another user holds that id: not ours to judge
+    return True
+
+
+def _following(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A read that fails because another process switched generations (and dropped the one
+    this handle names) is made again on the current generation."""
+
+    @functools.wraps(method)
+    def read(self: Store, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            if not self.follow():
+                raise
+            return method(self, *args, **kwargs)
+
+    return read
+
+
 def make_client(settings: Settings) -> ClientAPI:
     """A Chroma client: a server when CHROMA_HOST is set, else an embedded store in the data dir."""
     import chromadb
@@ -106,30 +180,169 @@ def make_client(settings: Settings) -> ClientAPI:
 
 
 class Store:
-    """Chunks and the document registry of one hfbot collection."""
+    """Chunks and the document registry of one hfbot collection.
 
-    def __init__(self, client: ClientAPI, name: str = "hfbot") -> None:
+    A store opened by name answers from the generation the pointer names and follows it when
+    another process switches it; one opened on a `generation` (a rebuild filling it) stays on it.
+    """
+
+    def __init__(
+        self, client: ClientAPI, name: str = "hfbot", generation: str | None = None
+    ) -> None:
         self.client = client
         self.name = name
+        self.pinned = generation is not None
+        self.generation = ""
         try:
-            self.chunks: Collection = client.get_or_create_collection(
-                f"{name}_chunks", metadata={"hnsw:space": "cosine"}
-            )
-            self.registry: Collection = client.get_or_create_collection(f"{name}_documents")
+            self.pointer: Collection = client.get_or_create_collection(f"{name}_generation")
+            if generation is not None:
+                self._attach(generation, create=True)
+            else:
+                self._attach_current()
+        except StoreUnavailable:
+            raise
         except Exception as exc:
             raise StoreUnavailable(f"cannot open collection {name!r}: {exc}") from exc
 
-    def reattach(self) -> bool:
-        """Find the collections by name again; True when another process had replaced them
-        (`hfbot ingest --rebuild` drops and recreates them, so old handles name nothing)."""
+    def _attach(self, generation: str, *, create: bool) -> None:
+        chunks_name, registry_name = _collection_names(self.name, generation)
+        if create:
+            chunks = self.client.get_or_create_collection(
+                chunks_name, metadata={"hnsw:space": "cosine"}
+            )
+            registry = self.client.get_or_create_collection(registry_name)
+        else:
+            chunks = self.client.get_collection(chunks_name)
+            registry = self.client.get_collection(registry_name)
+        self.chunks: Collection = chunks
+        self.registry: Collection = registry
+        self.generation = generation
+
+    def _attach_current(self) -> None:
+        # A generation the pointer names is complete and exists, unless a switch dropped it
+        # between reading the pointer and opening it: then the pointer has moved on. Only the
+        # first generation ("", before any rebuild) is created here, by whoever comes first.
+        for _ in range(5):
+            generation = self.current_generation()
+            try:
+                self._attach(generation, create=not generation)
+                return
+            except Exception:
+                if self.current_generation() == generation:
+                    raise
+        raise StoreUnavailable(f"collection {self.name!r} keeps changing generation")
+
+    def current_generation(self) -> str:
+        """The generation readers answer from ("" until the first rebuild)."""
+        got = self.pointer.get(ids=[_CURRENT_RECORD], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str(metas[0].get("generation", "")) if metas and metas[0] else ""
+
+    def follow(self) -> bool:
+        """Move to the generation the pointer names; True when it had changed."""
+        if self.pinned:
+            return False
         try:
-            chunks = self.client.get_collection(f"{self.name}_chunks")
-            registry = self.client.get_collection(f"{self.name}_documents")
-        except Exception:  # not recreated yet (a rebuild in progress) or the server is away
+            if self.current_generation() == self.generation:
+                return False
+            self._attach_current()
+        except Exception:  # the server is away: stay where we are, the caller's read fails
+            return False
+        return True
+
+    def reattach(self) -> bool:
+        """Find the collections again; True when another process had replaced them: switched
+        the generation (`hfbot ingest --rebuild`), or dropped and recreated them by name."""
+        if self.follow():
+            return True
+        if self.pinned:
+            return False
+        chunks_name, registry_name = _collection_names(self.name, self.generation)
+        try:
+            chunks = self.client.get_collection(chunks_name)
+            registry = self.client.get_collection(registry_name)
+        except Exception:  # not recreated yet or the server is away
             return False
         replaced = chunks.id != self.chunks.id or registry.id != self.registry.id
         self.chunks, self.registry = chunks, registry
         return replaced
+
+    # ---- generations (ingest --rebuild) -------------------------------------------------------
+
+    def new_generation(self) -> Store:
+        """An empty store on a fresh generation no reader sees until `switch_to` it."""
+        generation = _new_generation()
+        self.pointer.upsert(
+            ids=[_BUILD_PREFIX + generation],
+            embeddings=[_DUMMY_EMBEDDING],
+            documents=[""],
+            metadatas=[
+                {
+                    "generation": generation,
+                    "host": socket.gethostname(),
+                    "pid": os.getpid(),
+                    "at": time.time(),
+                }
+            ],
+        )
+        return Store(self.client, self.name, generation=generation)
+
+    def switch_to(self, built: Store) -> None:
+        """Readers answer from `built` from now on; the generation before is dropped.
+
+        The flip is one record write: a kill before it leaves the old generation answering
+        (and `built` to the next run's `drop_orphans`), a kill after it leaves the old one to it.
+        """
+        before = self.current_generation()
+        self.pointer.upsert(
+            ids=[_CURRENT_RECORD],
+            embeddings=[_DUMMY_EMBEDDING],
+            documents=[""],
+            metadatas=[{"generation": built.generation, "at": time.time()}],
+        )
+        self.pointer.delete(ids=[_BUILD_PREFIX + built.generation])
+        self._attach(built.generation, create=False)
+        if before != built.generation:
+            self.drop_generation(before)
+
+    def drop_generation(self, generation: str) -> None:
+        """Delete one generation's collections (never the one readers answer from)."""
+        if generation == self.current_generation():
+            raise ValueError(f"generation {generation!r} is the live one")
+        for collection in _collection_names(self.name, generation):
+            with contextlib.suppress(Exception):  # already gone
+                self.client.delete_collection(collection)
+        with contextlib.suppress(Exception):
+            self.pointer.delete(ids=[_BUILD_PREFIX + generation])
+
+    def generations(self) -> list[str]:
+        """Every generation of this store that has a collection, "" for the first."""
+        pattern = re.compile(rf"{re.escape(self.name)}(?:_({_GENERATION}))?_(?:chunks|documents)")
+        found: set[str] = set()
+        for collection in self.client.list_collections():
+            match = pattern.fullmatch(getattr(collection, "name", str(collection)))
+            if match:
+                found.add(match.group(1) or "")
+        return sorted(found)
+
+    def drop_orphans(self) -> list[str]:
+        """Drop the generations a killed rebuild or a killed switch left (returns them)."""
+        current = self.current_generation()
+        got = self.pointer.get(include=["metadatas"])
+        builds = {
+            record_id.removeprefix(_BUILD_PREFIX): dict(meta or {})
+            for record_id, meta in zip(got["ids"], got.get("metadatas") or [], strict=False)
+            if record_id.startswith(_BUILD_PREFIX)
+        }
+        dropped: list[str] = []
+        for generation in sorted(set(self.generations()) | set(builds)):
+            if generation == current or generation == self.generation:
+                continue
+            if generation in builds and _builder_alive(builds[generation]):
+                continue  # a rebuild still at work
+            self.drop_generation(generation)
+            dropped.append(generation)
+        return dropped
 
     @classmethod
     def open(cls, settings: Settings) -> Store:
@@ -149,6 +362,7 @@ class Store:
 
     # ---- registry (read) -------------------------------------------------------------------
 
+    @_following
     def documents(self) -> dict[str, StoredDocument]:
         """The live documents, by doc id."""
         docs: dict[str, StoredDocument] = {}
@@ -164,12 +378,19 @@ class Store:
             )
         return docs
 
+    @_following
     def corpus_version(self) -> str:
-        """An opaque token that changes whenever the live corpus changes ("" for an empty store)."""
+        """An opaque token that changes whenever the live corpus changes ("" for an empty store).
+
+        Readers ask this every few seconds (the lexical index's refresh), so it is where they
+        move to a generation a rebuild switched to: the version then read is the new one's.
+        """
+        self.follow()
         got = self.registry.get(ids=[CORPUS_RECORD], include=["metadatas"])
         metas = got.get("metadatas") or []
         return str(metas[0].get("version", "")) if metas and metas[0] else ""
 
+    @_following
     def embedding_model(self) -> str | None:
         """The embedding model the store's vectors were made with (None: not recorded)."""
         got = self.registry.get(ids=[MODEL_RECORD], include=["metadatas"])
@@ -282,17 +503,22 @@ class Store:
         return version
 
     def reset(self) -> None:
-        """Drop everything this collection holds (used by `ingest --rebuild`)."""
-        for collection in (f"{self.name}_chunks", f"{self.name}_documents"):
-            with contextlib.suppress(Exception):  # already gone
-                self.client.delete_collection(collection)
+        """Drop everything this collection holds, every generation (used by tests)."""
+        for generation in self.generations():
+            for collection in _collection_names(self.name, generation):
+                with contextlib.suppress(Exception):  # already gone
+                    self.client.delete_collection(collection)
+        with contextlib.suppress(Exception):
+            self.client.delete_collection(f"{self.name}_generation")
         self.__init__(self.client, self.name)  # type: ignore[misc]
 
     # ---- read path ---------------------------------------------------------------------------
 
+    @_following
     def count(self) -> int:
         return self.chunks.count()
 
+    @_following
     def nearest(self, embedding: Sequence[float], n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the n nearest chunks, best first, live or not.
 
@@ -309,7 +535,15 @@ class Store:
 
     def live_chunks(self, live: dict[str, StoredDocument] | None = None) -> list[StoredChunk]:
         """Every live chunk (for the lexical index), in a stable order."""
-        live = self.documents() if live is None else live
+        try:
+            return self._live_chunks(self.documents() if live is None else live)
+        except Exception:
+            if not self.follow():
+                raise
+            # `live` was the dropped generation's registry: this one's documents name the chunks.
+            return self._live_chunks(self.documents())
+
+    def _live_chunks(self, live: dict[str, StoredDocument]) -> list[StoredChunk]:
         out: list[StoredChunk] = []
         offset = 0
         while True:

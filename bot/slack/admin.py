@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.deps import BotDeps
+from bot.slack.mrkdwn import escape
 from bot.slack.proxies import proxy_for
 
 log = logging.getLogger(__name__)
@@ -69,18 +70,65 @@ def report_text(report: object) -> str:
     return text
 
 
+FETCH_FAILURES_SHOWN = 10
+
+
+def fetch_text(fetched: object, failing_since: dict[str, str] | None = None) -> str:
+    """What a fetch of the web sources did, in Norwegian: counts, then each address that
+    could not be fetched, why and since when ("" when there are no web sources)."""
+    failed = [f for f in list(getattr(fetched, "failed", []) or []) if isinstance(f, dict)]
+    warnings = [str(w) for w in list(getattr(fetched, "warnings", []) or [])]
+    if not _count(getattr(fetched, "sources", 0)) and not failed and not warnings:
+        return ""
+    since = failing_since or {}
+    parts = [
+        f"{_count(getattr(fetched, 'added', 0))} nye",
+        f"{_count(getattr(fetched, 'updated', 0))} endret",
+        f"{_count(getattr(fetched, 'removed', 0))} fjernet",
+        f"{_count(getattr(fetched, 'unchanged', 0))} uendret",
+        f"{len(failed)} feilet",
+    ]
+    lines = [f"Nettkildene: {', '.join(parts)}."]
+    if failed:
+        lines.append("Kunne ikke hentes (den siste gode kopien brukes fortsatt):")
+    for failure in failed[:FETCH_FAILURES_SHOWN]:
+        url = str(failure.get("url", ""))
+        line = f"• {escape(url)}: {escape(str(failure.get('error', '')))}"
+        when = since.get(url, "")
+        if when:
+            line += f" (feiler siden {when[:16].replace('T', ' ')})"
+        lines.append(line)
+    if len(failed) > FETCH_FAILURES_SHOWN:
+        lines.append(f"• … og {len(failed) - FETCH_FAILURES_SHOWN} til (se `hfbot report`)")
+    lines += [f"• {escape(w)}" for w in warnings[:5]]
+    return "\n".join(lines)
+
+
+def _failing_since(deps: BotDeps) -> dict[str, str]:
+    try:
+        from ingest.web.status import source_statuses
+
+        return {s.url: s.failing_since for s in source_statuses(deps.settings) if s.failing_since}
+    except Exception:  # the reply is worth more than the dates in it
+        log.exception("cannot read the web sources' state")
+        return {}
+
+
 def refresh_corpus(deps: BotDeps) -> str:
-    """Run the incremental ingest; the reply says what changed (or why nothing did)."""
+    """Fetch the web sources, then run the incremental ingest; the reply says what changed
+    (or why nothing did), and names the sources that could not be fetched."""
     if not deps.ingest_lock.acquire(blocking=False):
         return BUSY_TEXT
     try:
+        fetched = deps.fetch_sources()
         report = deps.run_ingest()
     except Exception as exc:
         log.exception("corpus refresh from Slack failed")
         return f"Oppdateringen feilet: {exc}. Ingenting er endret i dokumentene som er i bruk."
     finally:
         deps.ingest_lock.release()
-    return report_text(report)
+    web = fetch_text(fetched, _failing_since(deps) if getattr(fetched, "failed", None) else {})
+    return report_text(report) + (f"\n{web}" if web else "")
 
 
 def safe_file_name(name: str) -> str:

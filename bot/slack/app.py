@@ -75,14 +75,16 @@ def build_app(
     feedback: FeedbackStore | None = None,
     socket_mode: bool = False,
     run_ingest: Callable[[], object] | None = None,
+    fetch_sources: Callable[[], object] | None = None,
     documents: Callable[[], dict] | None = None,
     corpus_version: Callable[[], str] | None = None,
     stream_interval_s: float = 1.0,
 ) -> App:
     """The Bolt app with every hfbot listener registered.
 
-    `run_ingest`, `documents` and `corpus_version` default to the configured store and ingest
-    pipeline; tests pass their own (e.g. an ingest with a fake embedder).
+    `run_ingest`, `fetch_sources`, `documents` and `corpus_version` default to the configured
+    store, ingest pipeline and web sources; tests pass their own (e.g. an ingest with a fake
+    embedder).
     """
     if not settings.slack_bot_token and client is None:
         raise SlackConfigError("SLACK_BOT_TOKEN is not set (Slack app → OAuth & Permissions)")
@@ -98,6 +100,7 @@ def build_app(
         answerer,
         feedback=feedback,
         run_ingest=run_ingest,
+        fetch_sources=fetch_sources,
         documents=documents,
         corpus_version=corpus_version,
         stream_interval_s=stream_interval_s,

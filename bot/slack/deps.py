@@ -59,6 +59,8 @@ class BotDeps:
     feedback: FeedbackStore
     limiter: RateLimiter
     run_ingest: Callable[[], Any]
+    # Fetch the web sources (ingest.web): "Oppdater" runs it before the ingest, an upload not.
+    fetch_sources: Callable[[], Any]
     documents: Callable[[], dict]
     corpus_version: Callable[[], str]
     stream_interval_s: float = 1.0
@@ -74,6 +76,7 @@ class BotDeps:
         *,
         feedback: FeedbackStore,
         run_ingest: Callable[[], Any] | None = None,
+        fetch_sources: Callable[[], Any] | None = None,
         documents: Callable[[], dict] | None = None,
         corpus_version: Callable[[], str] | None = None,
         stream_interval_s: float = 1.0,
@@ -84,7 +87,8 @@ class BotDeps:
             answerer=answerer,
             feedback=feedback,
             limiter=RateLimiter(settings.rate_limit_per_minute),
-            run_ingest=run_ingest or _default_ingest(settings, feedback),
+            run_ingest=run_ingest or _default_ingest(settings),
+            fetch_sources=fetch_sources or _default_fetch(settings, feedback),
             documents=documents or (lambda: store_of().documents()),
             corpus_version=corpus_version or (lambda: store_of().corpus_version()),
             stream_interval_s=stream_interval_s,
@@ -100,17 +104,21 @@ class BotDeps:
         return bool(self.settings.llm) and llm_ready and hasattr(self.answerer, "stream")
 
 
-def _default_ingest(settings: Settings, feedback: Any = None) -> Callable[[], Any]:
+def _default_ingest(settings: Settings) -> Callable[[], Any]:
     def run() -> Any:
         from ingest.pipeline import run_ingest
+
+        return run_ingest(settings)
+
+    return run
+
+
+def _default_fetch(settings: Settings, feedback: Any = None) -> Callable[[], Any]:
+    def run() -> Any:
         from ingest.web.refresh import fetch_sources
 
-        # "Oppdater" fetches the web sources first (one replica at a time), then ingests all.
-        fetched = fetch_sources(settings, getattr(feedback, "engine", None))
-        report = run_ingest(settings)
-        report.warnings += fetched.warnings
-        report.warnings += [f"{f['url']}: {f['error']}" for f in fetched.failed]
-        return report
+        # One replica at a time (the database's lock); problems come back in the report.
+        return fetch_sources(settings, getattr(feedback, "engine", None))
 
     return run
 

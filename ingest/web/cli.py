@@ -46,6 +46,9 @@ def fetch_or_fail(ctx: click.Context, as_json: bool):  # noqa: ANN201 - FetchRep
         else:
             click.echo(f"Error: {exc}", err=True)
         ctx.exit(1)
+    finally:
+        if engine is not None:
+            engine.dispose()  # `ingest --fetch` goes on for minutes: no idle connection kept
 
 
 COMMANDS = [fetch]

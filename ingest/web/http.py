@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 USER_AGENT = "hfbot/0.1 (Helsefellesskap Vest-Viken document assistant{contact})"
 # Statuses worth asking again for: the server is busy or briefly broken.
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
+MAX_REDIRECTS = 5
 
 
 class FetchError(Exception):
@@ -65,8 +66,9 @@ class PoliteClient:
         self.max_bytes = int(settings.max_file_mb * 1e6)
         self._client = httpx.Client(
             timeout=settings.sources_timeout_s,
-            follow_redirects=True,
-            max_redirects=5,
+            # Redirects are followed here, hop by hop: each target is checked against its
+            # own site's robots.txt and waits its turn on its host like any request.
+            follow_redirects=False,
             headers={"User-Agent": self.agent},
             transport=transport,
         )
@@ -85,9 +87,8 @@ class PoliteClient:
 
     def get(self, url: str, etag: str = "", last_modified: str = "") -> Fetched:
         """GET `url` (conditionally when a validator is given). 200, 304 and 4xx come back;
-        a network failure, a 5xx after the retries, robots.txt or the size cap raise."""
-        if not self.allowed(url):
-            raise RobotsForbidden("robots.txt does not allow hfbot to fetch this address")
+        a network failure, a 5xx after the retries, robots.txt or the size cap raise.
+        Redirects are followed, each target only where its robots.txt allows it."""
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -99,8 +100,6 @@ class PoliteClient:
             raise FetchError(f"the server answered HTTP {exc.response.status}") from exc
         except httpx.TimeoutException as exc:
             raise FetchError(f"no answer within {self._client.timeout.read:.0f} s") from exc
-        except httpx.TooManyRedirects as exc:
-            raise FetchError("too many redirects") from exc
         except httpx.TransportError as exc:
             raise FetchError(f"cannot reach the server: {_one_line(exc)}") from exc
 
@@ -123,7 +122,7 @@ class PoliteClient:
     def _read_robots(self, origin: str) -> RobotFileParser:
         robots = RobotFileParser(origin + "/robots.txt")
         try:
-            got = self._get_with_retries(origin + "/robots.txt", {})
+            got = self._get_with_retries(origin + "/robots.txt", {}, obey_robots=False)
         except (_Retryable, httpx.TransportError) as exc:
             # RFC 9309: robots.txt unreachable means the whole site is off limits for now.
             raise FetchError(f"cannot read {origin}/robots.txt: {_one_line(exc)}") from exc
@@ -135,7 +134,9 @@ class PoliteClient:
 
     # ---- internals -----------------------------------------------------------------------
 
-    def _get_with_retries(self, url: str, headers: dict[str, str]) -> Fetched:
+    def _get_with_retries(
+        self, url: str, headers: dict[str, str], *, obey_robots: bool = True
+    ) -> Fetched:
         @retry(
             retry=retry_if_exception(
                 lambda e: isinstance(e, _Retryable | httpx.TimeoutException | httpx.NetworkError)
@@ -146,20 +147,38 @@ class PoliteClient:
             reraise=True,
         )
         def attempt() -> Fetched:
-            response = self._get_once(url, headers)
+            response = self._get_following(url, headers, obey_robots)
             if response.status in _RETRY_STATUSES:
                 raise _Retryable(response)
             return response
 
         return attempt()
 
-    def _get_once(self, url: str, headers: dict[str, str]) -> Fetched:
+    def _get_following(self, url: str, headers: dict[str, str], obey_robots: bool) -> Fetched:
+        first = url
+        for _ in range(MAX_REDIRECTS + 1):
+            if obey_robots and not self.allowed(url):
+                if url == first:
+                    raise RobotsForbidden("robots.txt does not allow hfbot to fetch this address")
+                raise RobotsForbidden(
+                    f"it redirects to {url}, which robots.txt does not allow hfbot to fetch"
+                )
+            got, target = self._get_once(url, headers)
+            if not target:
+                return got
+            url = target
+        raise FetchError("too many redirects")
+
+    def _get_once(self, url: str, headers: dict[str, str]) -> tuple[Fetched, str]:
+        """One request: what came back, and where it redirects to ("" when it does not)."""
         with self._lock:
             self._wait_for_host(urlsplit(url).netloc)
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
                     body = self._read_capped(response) if response.status_code == 200 else b""
-                    return Fetched(str(response.url), response.status_code, response.headers, body)
+                    got = Fetched(str(response.url), response.status_code, response.headers, body)
+                    follow = response.next_request if response.has_redirect_location else None
+                    return got, str(follow.url) if follow is not None else ""
             finally:
                 self._last_request[urlsplit(url).netloc] = time.monotonic()
 

@@ -148,6 +148,19 @@ def test_ingest_runs_once_against_the_same_store(compose: dict[str, Any]) -> Non
     assert _depends(ingest)["chroma"] == "service_healthy"
 
 
+def test_replicas_and_the_ingest_service_share_one_web_folder(compose: dict[str, Any]) -> None:
+    """A refresh one replica fetched is what every replica (and the ingest service) ingests:
+    a replica with a web folder of its own would undo it when it ingests."""
+    services = compose["services"]
+    folders = {name: _env(services[name]).get("HFBOT_WEB_DIR", "") for name in ("bot", "ingest")}
+    assert folders["bot"] == folders["ingest"] != "", folders
+    # The named volume outlives containers and is the same for every replica of the service.
+    for name in ("bot", "ingest"):
+        source = _volume_sources(services[name]).get(folders[name])
+        assert source in set(compose.get("volumes") or {}), f"{name}: {source!r}"
+    assert len({_volume_sources(services[n])[folders[n]] for n in ("bot", "ingest")}) == 1
+
+
 def test_every_hfbot_variable_is_a_setting(compose: dict[str, Any]) -> None:
     """A misspelt variable would be silently ignored; each one must be a Settings alias."""
     aliases = {f.alias for f in Settings.model_fields.values() if f.alias}

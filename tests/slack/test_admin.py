@@ -7,12 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ingest.pipeline import run_ingest
 from ingest.store import Store
 from tests.fakes import FakeEmbedder
 from tests.slack.conftest import ADMIN, Bot
 from tests.slack.fake_slack import block_texts
+from tests.web.conftest import Route, Site, site  # noqa: F401 - `site` is a fixture
+from tests.web.test_fetch import TEXT
 
 pytestmark = pytest.mark.slow
 
@@ -66,6 +69,44 @@ def test_admin_refresh_runs_the_ingest_and_replies_with_counts(corpus_bot: Bot) 
     corpus_bot.command("oppdater", user=ADMIN)
     response = corpus_bot.wait_responses(2, timeout=60)[-1]
     assert "1 lagt til" in response["text"] and "5 uendret" in response["text"]
+
+
+def test_refresh_fetches_the_web_sources_and_names_those_that_failed_since_when(
+    make_bot: Callable[..., Bot],
+    corpus_copy: Path,
+    settings_store: Store,
+    site: Site,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    site.page("/om", "Om helsefellesskapet", TEXT)
+    site.routes["/nede"] = Route(status=500)
+    sources = tmp_path / "SOURCES.yaml"
+    sources.write_text(yaml.safe_dump([{"url": site.url(p)} for p in ("/om", "/nede")]))
+    embedder = FakeEmbedder()
+    bot = make_bot(
+        env={
+            "HFBOT_CORPUS_DIR": str(corpus_copy),
+            "HFBOT_SOURCES_FILE": str(sources),
+            "HFBOT_SOURCES_DELAY": "0",
+            "HFBOT_SOURCES_RETRIES": "0",
+            "HFBOT_SOURCES_TIMEOUT": "2",
+        },
+        run_ingest=lambda: run_ingest(bot.settings, store=settings_store, embedder=embedder),
+    )
+    bot.command("oppdater", user=ADMIN)
+    (response,) = bot.wait_responses(1, timeout=60)
+    text = response["text"]
+    assert "6 lagt til" in text  # the corpus and the page that could be fetched
+    assert "Nettkildene: 1 nye, 0 endret, 0 fjernet, 0 uendret, 1 feilet." in text
+    failed = [line for line in text.splitlines() if site.url("/nede") in line]
+    assert len(failed) == 1 and "HTTP 500" in failed[0] and "feiler siden" in failed[0]
+    assert site.url("/om") + ":" not in text
+
+    bot.command("oppdater", user=ADMIN)
+    again = bot.wait_responses(2, timeout=60)[-1]["text"]
+    assert "1 uendret, 1 feilet" in again
+    # Still failing: since the first failure, not since this fetch.
+    assert [line for line in again.splitlines() if site.url("/nede") in line] == failed
 
 
 def test_non_admin_refresh_is_refused_and_nothing_runs(corpus_bot: Bot) -> None:

@@ -70,6 +70,20 @@ def test_robots_txt_is_obeyed(site: Site, web_settings: Callable[..., Settings])
     assert site.hits("/private/referat") == [] and copies(settings) == {}
 
 
+def test_robots_txt_is_obeyed_where_a_redirect_leads(
+    site: Site, web_settings: Callable[..., Settings]
+) -> None:
+    # An allowed address that moved into a forbidden part of the site is not fetched there.
+    site.page("/private/referat", "Internt referat", TEXT)
+    site.routes["/referat"] = Route(status=302, location="/private/referat")
+    settings = web_settings([{"url": site.url("/referat")}])
+    report = run_fetch(settings)
+    assert report.failed and "robots.txt" in report.failed[0]["error"]
+    assert site.url("/private/referat") in report.failed[0]["error"]
+    assert site.hits("/referat") == [302] and site.hits("/private/referat") == []
+    assert copies(settings) == {}
+
+
 def test_a_sitemap_brings_its_pages(site: Site, web_settings: Callable[..., Settings]) -> None:
     site.page("/a", "Side A", TEXT)
     site.page("/b", "Side B", TEXT.replace("Partnerskapsmøtet", "Ledermøtet"))

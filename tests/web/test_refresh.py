@@ -58,3 +58,39 @@ def test_the_postgresql_advisory_lock_gives_one_replica_the_turn() -> None:
     finally:
         first.dispose()
         second.dispose()
+
+
+@pytest.mark.postgres
+def test_with_postgresql_a_replica_leaves_the_fetch_to_the_one_fetching(
+    site: Site, web_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = os.environ.get("HFBOT_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("HFBOT_TEST_DATABASE_URL is not set")
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine
+
+    from hfbot.cli import cli
+
+    site.page("/om", "Om", TEXT)
+    monkeypatch.setenv("HFBOT_DATABASE_URL", url)
+    settings = web_settings([{"url": site.url("/om")}])
+    other, mine = create_engine(url), create_engine(url)
+    ingests: list[int] = []
+    try:
+        with fetch_turn(other) as theirs:  # another replica is fetching right now
+            assert theirs
+            result = CliRunner().invoke(cli, ["fetch"])
+            assert result.exit_code == 1 and "another replica" in result.output
+            result = CliRunner().invoke(cli, ["ingest", "--fetch"])
+            assert result.exit_code == 1 and "another replica" in result.output
+            report = SourcesRefreshJob(settings, mine, lambda: ingests.append(1)).run_once()
+            assert "another replica" in report.warnings[0]
+            assert site.hits("/om") == [] and ingests == []
+        # The turn is free again: the next one fetches (and the scheduled job ingests).
+        result = CliRunner().invoke(cli, ["fetch"])
+        assert result.exit_code == 0, result.output
+        assert site.hits("/om") == [200]
+    finally:
+        other.dispose()
+        mine.dispose()

@@ -4,7 +4,7 @@ what they say themselves, and kept answerable through a failing server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +35,20 @@ AGREEMENT = (
     "Avtalen mellom Vestre Viken HF og kommunene regulerer samarbeidet om pasientforløp, "
     "utskrivningsklare pasienter og felles planlegging av tjenestene."
 )
+
+
+class _Recording(FakeEmbedder):
+    """Remembers what it embedded, to tell which pages an ingest re-embedded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed_documents(
+        self, texts: Sequence[str], show_progress: bool = False
+    ) -> list[list[float]]:
+        self.texts.extend(texts)
+        return super().embed_documents(texts, show_progress)
 
 
 def _site(site: Site, tmp_path: Path) -> list[dict[str, object]]:
@@ -90,18 +104,23 @@ def test_an_edited_page_is_the_only_one_re_embedded_and_a_dead_server_costs_noth
     site: Site, web_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
     settings = web_settings(_site(site, tmp_path))
-    embedder = FakeEmbedder()
+    embedder = _Recording()
     run_fetch(settings)
     run_ingest(settings, embedder=embedder)
 
     site.page("/kad", "KAD-plasser", KAD + "\n\nFra 2026 har Drammen tolv KAD-plasser.")
     fetched = run_fetch(settings)
     assert fetched.updated == [site.url("/kad")] and fetched.unchanged == 2
-    calls = embedder.calls
+    embedder.texts.clear()
     report = run_ingest(settings, embedder=embedder)
     assert report.updated == 1 and report.unchanged == 2 and report.added == 0
     assert len(report.documents["updated"]) == 1 and "kad" in report.documents["updated"][0]
-    assert embedder.calls - calls == report.chunks  # only the edited page's chunks
+    # Only the edited page is embedded again (its chunks, then their units).
+    assert embedder.texts and all(
+        "KAD" in text or "Legevakten" in text or "tolv" in text or "observasjon" in text
+        for text in embedder.texts
+    ), embedder.texts
+    assert not any("utvalg" in text or "Avtalen" in text for text in embedder.texts)
     answer = Answerer(settings, embedder=embedder).answer("Hvor mange KAD-plasser har Drammen?")
     assert "tolv" in answer.text
 
