@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.answer.compose import Composition, compose, make_citation
 from bot.answer.features import (
-    ANSWER_FEATURES,
     CHUNKS_READ,
-    UNIT_FEATURES,
+    MODEL_FEATURES,
     QuestionScorer,
     score_units,
 )
@@ -261,8 +260,16 @@ class Answerer:
             return Answer(question=question, text=EMPTY_CORPUS_REPLY, abstained=True)
         if scorer is not None:
             scorer.model = self._unit_model
+        model = self.answer_model
         composition = compose(
-            resolved.question, hits, index, scorer, resolved.context, self._unit_model
+            resolved.question,
+            hits,
+            index,
+            scorer,
+            resolved.context,
+            self._unit_model,
+            model.spans if model is not None else None,
+            model.span_threshold if model is not None else 1.0,
         )
         return self._extractive(question, composition, hits, english=looks_english(asked))
 
@@ -380,7 +387,7 @@ def _shipped_model_for(embedder: Embeddings) -> AnswerModel | None:
     """The shipped answer model if it was fitted with this embedding model, else None (the
     hand-set rules): its weights read similarities on that model's scale."""
     try:
-        model = default_model(unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
+        model = default_model(**MODEL_FEATURES)
     except ModelFileError as exc:
         log.error("cannot load the fitted answer model (%s); using hand-set rules", exc)
         return None

@@ -381,11 +381,11 @@ def _answering_now(models: SiteModels, answerer: Answerer) -> AnswerModel | None
 
 
 def _shipped() -> AnswerModel | None:
-    from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
+    from bot.answer.features import MODEL_FEATURES
     from bot.answer.model import ModelFileError, default_model
 
     try:
-        return default_model(unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
+        return default_model(**MODEL_FEATURES)
     except ModelFileError:
         return None
 

@@ -193,16 +193,14 @@ class SiteModelRow:
 
 def model_from_row(row: SiteModelRow | None) -> AnswerModel | None:
     """A stored site model, or None when it does not fit this code's features any more."""
-    from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
+    from bot.answer.features import MODEL_FEATURES
     from bot.answer.model import AnswerModel, ModelFileError
 
     raw = row.model_json() if row is not None else None
     if not raw:
         return None
     try:
-        return AnswerModel.from_json(
-            raw, unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES
-        )
+        return AnswerModel.from_json(raw, **MODEL_FEATURES)
     except ModelFileError as exc:
         log.error("the site's answer model cannot be used (%s): the shipped one answers", exc)
         return None

@@ -8,7 +8,7 @@ repaired search text, and marked with its source [n]. At most ~600 characters; n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,16 +21,19 @@ from bot.answer.features import (
     answer_features,
     is_furniture,
 )
+from bot.answer.span import Span, best_span, mark
 from bot.answer.units import ChunkView
+from bot.norwegian import analyze
 from bot.retrieval import Hit, LexicalIndex
 from bot.types import Citation
 from ingest.units import Unit
 
 if TYPE_CHECKING:
-    from bot.answer.model import Logistic
+    from bot.answer.model import Scorer
 
 MAX_ANSWER_CHARS = 600
 MAX_EXTRA_UNITS = 3  # passages beyond the best one (and its list)
+LEAD_CHARS = 300  # the first line: a long passage is cut around its answer
 SAME_CHUNK_SHARE = 0.6
 OTHER_CHUNK_SHARE = 0.8
 NOW_SHARE = 0.85
@@ -68,9 +71,12 @@ def compose(
     index: LexicalIndex,
     scorer: QuestionScorer | None = None,
     context: str = "",
-    model: Logistic | None = None,
+    model: Scorer | None = None,
+    spans: Scorer | None = None,
+    span_threshold: float = 1.0,
 ) -> Composition:
-    """Pick and quote the units that answer the question, each marked with its source [n]."""
+    """Pick and quote the units that answer the question, each marked with its source [n]; the
+    best one first, its answering words in bold when the span model is sure of them."""
     scorer = scorer or QuestionScorer(question, index, context, model)
     # A title, source line or navigation never answers: such a unit is not quoted when anything
     # else is there to quote.
@@ -120,7 +126,7 @@ def compose(
         if found is not None and used + len(found.unit.text) <= MAX_ANSWER_CHARS:
             chosen.append(found)
             used += len(found.unit.text)
-    composition = _render(chosen, best, index)
+    composition = _render(chosen, best, index, _lead_maker(scorer, spans, span_threshold))
     runner_up = next((s for s in scored if s is not best), None)
     composition.features = answer_features(scorer, best, hits, runner_up)
     composition.best_shown = _shown_text(best.unit, ChunkView.of(best.hit.chunk, index))
@@ -277,7 +283,12 @@ def _shown_text(unit: Unit, view: ChunkView) -> str:
     return repaired
 
 
-def _render(chosen: list[ScoredUnit], best: ScoredUnit, index: LexicalIndex) -> Composition:
+def _render(
+    chosen: list[ScoredUnit],
+    best: ScoredUnit,
+    index: LexicalIndex,
+    lead: Callable[[str], str] = lambda text: text,
+) -> Composition:
     # One number per place in a document (chunks of one section share it), by first appearance;
     # within a chunk, units keep their reading order.
     hits: list[Hit] = []
@@ -296,7 +307,14 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, index: LexicalIndex) -> 
     for hit in hits:
         n = numbers[id(hit)]
         first_hit.setdefault(n, hit)
-        units = sorted((s for s in chosen if s.hit is hit), key=lambda s: s.unit.position)
+        # The best passage is the first line; a list stays in reading order.
+        lead_first = best.unit.kind != "item" and not any(
+            s.unit.parent == best.unit.position for s in chosen if s.hit is best.hit
+        )
+        units = sorted(
+            (s for s in chosen if s.hit is hit),
+            key=lambda s: (not (lead_first and s is best), s.unit.position),
+        )
         view = ChunkView.of(hit.chunk, index)
         chosen_positions = {s.unit.position for s in units}
         shown_parents: set[int] = set()
@@ -305,7 +323,7 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, index: LexicalIndex) -> 
             quotes.setdefault(n, []).append(shorten(unit.text))
             shown = _shown_text(unit, view)
             repaired_any = repaired_any or shown != unit.text
-            text = shorten(shown)
+            text = lead(shown) if s is best else shorten(shown)
             if unit.kind != "item":
                 lines.append(f"{text} [{n}]")
                 continue
@@ -333,6 +351,57 @@ def _render(chosen: list[ScoredUnit], best: ScoredUnit, index: LexicalIndex) -> 
         best=best,
         chosen=chosen,
     )
+
+
+def _lead_maker(
+    scorer: QuestionScorer, spans: Scorer | None, threshold: float
+) -> Callable[[str], str]:
+    """How the lead passage is shown: cut to LEAD_CHARS around its answer, which is bold."""
+
+    def lead(text: str) -> str:
+        span, _ = best_span(spans, threshold, text, scorer.question, scorer.question_word)
+        if span is None:
+            return shorten_around(text, _densest(text, scorer), LEAD_CHARS)
+        shown = shorten_around(text, (span.start, span.end), LEAD_CHARS)
+        at = shown.find(span.text)
+        if at < 0:
+            return shown
+        return mark(shown, Span(at, at + len(span.text), span.text))
+
+    return lead
+
+
+def _densest(text: str, scorer: QuestionScorer) -> tuple[int, int]:
+    """Where in a long passage the question's words sit closest together (its middle third)."""
+    terms = {t for t, _ in scorer.groups[: scorer.asked]}
+    places = [
+        m.start() for m in re.finditer(r"\w+", text) if terms.intersection(analyze(m.group(0)))
+    ]
+    if not places:
+        return (0, 0)
+    middle = places[len(places) // 2]
+    return (middle, middle)
+
+
+def shorten_around(text: str, around: tuple[int, int], limit: int) -> str:
+    """A passage longer than `limit`: the stretch of it around `around` (character offsets),
+    cut at words and marked with '…' where cut."""
+    if len(text) <= limit:
+        return text
+    start, end = around
+    if end - start >= limit:
+        return shorten(text, limit)
+    room = limit - (end - start)
+    lo = max(0, start - room // 3)  # more after the answer than before: sentences run on
+    hi = min(len(text), lo + limit)
+    lo = max(0, hi - limit)
+    if lo > 0:
+        cut = text.find(" ", lo)
+        lo = cut + 1 if 0 <= cut < start else lo
+    piece = text[lo:hi]
+    if hi < len(text):
+        piece = piece.rsplit(" ", 1)[0] + " …"
+    return ("… " if lo > 0 else "") + piece
 
 
 def shorten(text: str, limit: int = MAX_ANSWER_CHARS - 50) -> str:

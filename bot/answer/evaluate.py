@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.answer.span import normalise, token_f1
 from bot.answering import ENGLISH_LEAD, Answerer, Result
 from bot.types import Answer
 
@@ -53,6 +54,7 @@ class EvalResult:
     passed: bool
     failure: str | None = None  # the step that failed (FAILURE_STEPS), None when passed
     lead_ok: bool = False  # the first line holds every must string and cites a source
+    bold: str | None = None  # the words the first line marks as the answer
 
     def to_json(self) -> dict:
         return {
@@ -69,6 +71,7 @@ class EvalResult:
             "retrieval_rank": self.retrieval_rank,
             "passed": self.passed,
             "lead_ok": self.lead_ok,
+            "bold": self.bold,
             "failure": self.failure,
         }
 
@@ -101,6 +104,7 @@ class EvalReport:
             "passed": sum(r.passed for r in results),
             "answer_accuracy": share([r.answer_ok for r in answerable]),
             "lead_accuracy": share([r.lead_ok for r in answerable]),
+            **_span_figures([r for r in answerable if len(r.item.must) == 1]),
             "citation_accuracy": share([r.citation_ok for r in answerable]),
             "abstention_accuracy": share([r.abstained for r in unanswerable]),
             "unanswerable_refused": sum(r.abstained for r in unanswerable),
@@ -126,6 +130,20 @@ class EvalReport:
             "sets": self.summaries(),
             "results": [r.to_json() for r in self.results],
         }
+
+
+def _span_figures(results: Sequence[EvalResult]) -> dict:
+    """How well the bold words match the one annotated answer: exact match and token F1 over
+    every such question (no bold counts 0), and the share with bold."""
+    if not results:
+        return {"span_exact": None, "span_f1": None, "bold_share": None}
+    exact = [bool(r.bold) and normalise(r.bold) == normalise(r.item.must[0]) for r in results]
+    f1 = [token_f1(r.bold, r.item.must[0]) if r.bold else 0.0 for r in results]
+    return {
+        "span_exact": round(statistics.fmean(exact), 3),
+        "span_f1": round(statistics.fmean(f1), 3),
+        "bold_share": round(statistics.fmean([bool(r.bold) for r in results]), 3),
+    }
 
 
 def _percentile(sorted_values: Sequence[float], pct: float) -> float:
@@ -183,7 +201,7 @@ def _file_ranks(result: Result) -> list[str]:
 
 def score(item: EvalQuestion, result: Result) -> EvalResult:
     answer = result.answer
-    text = answer.text.lower()
+    text = unmarked(answer.text).lower()
     cited = {c.file for c in answer.citations}
     files = _file_ranks(result)
     rank = next((i for i, f in enumerate(files, start=1) if f in item.sources), None)
@@ -206,6 +224,7 @@ def score(item: EvalQuestion, result: Result) -> EvalResult:
         passed=passed,
         failure=None if passed else failed_step(item, answer.abstained, rank, answer_ok),
         lead_ok=lead_ok,
+        bold=bold_span(answer.text) if not answer.abstained else None,
     )
 
 
@@ -220,9 +239,23 @@ def lead_line(text: str) -> str:
     return lines[0] if lines else ""
 
 
+def unmarked(text: str) -> str:
+    """The answer without its bold marks (a must string may span the bold's edge)."""
+    return text.replace("**", "")
+
+
+def bold_span(text: str) -> str | None:
+    """The words the answer's first line marks in bold, if any."""
+    found = _BOLD.search(lead_line(text))
+    return found.group(1) if found else None
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
 def _lead_ok(item: EvalQuestion, answer: Answer) -> bool:
     """Whether the first line holds every must string and cites one of the sources."""
-    lead = lead_line(answer.text)
+    lead = unmarked(lead_line(answer.text))
     if not all(m.lower() in lead.lower() for m in item.must):
         return False
     if not item.sources:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.answer.span import SPAN_FEATURES
 from bot.answer.units import ChunkView
 from bot.norwegian import analyze, looks_english, question_terms, stem, words
 from bot.retrieval import Hit, LexicalIndex, asks_about_now
@@ -257,7 +258,7 @@ class QuestionScorer:
         self.cues = QuestionCues.of(f"{question} {context}")
         self.years = {m.group(0) for m in _YEAR.finditer(question)}
         lowered = question.lower()
-        self._question_word = next(
+        self.question_word = next(
             (name for name, pattern in _QUESTION_WORDS.items() if pattern.search(lowered)), ""
         )
         sequence = analyze(question)
@@ -351,7 +352,7 @@ class QuestionScorer:
             ranks = np.empty(order.size)
             ranks[order] = np.arange(order.size)
             rank[known] = ranks
-        asked = self._question_word
+        asked = self.question_word
         own = self._asked_terms
         said = self._asked_words
         rows = []
@@ -674,3 +675,11 @@ def _defines(text: str, focus: _GroupMatcher) -> bool:
 def _counts(text: str, focus: _GroupMatcher) -> bool:
     """Whether the text puts a number in front of the thing the question counts."""
     return any(focus.credit({stem(m.group(1).lower())}) > 0 for m in _COUNTED.finditer(text))
+
+
+# The feature names a model file must read, as keyword arguments of bot.answer.model's loaders.
+MODEL_FEATURES = {
+    "unit_features": UNIT_FEATURES,
+    "answer_features": ANSWER_FEATURES,
+    "span_features": SPAN_FEATURES,
+}

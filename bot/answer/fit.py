@@ -29,6 +29,7 @@ from bot.answer.compose import compose
 from bot.answer.evaluate import EvalQuestion, EvalReport, run_eval, score
 from bot.answer.features import ANSWER_FEATURES, CHUNKS_READ, UNIT_FEATURES, QuestionScorer
 from bot.answer.model import AnswerModel, Logistic, Scorer, Trees
+from bot.answer.span import SPAN_FEATURES, confidences, labelled_rows
 from bot.answering import Result
 from bot.followup import resolve
 from bot.retrieval import Hit
@@ -68,6 +69,27 @@ TREE_PARAMS = {
     "verbosity": -1,
 }
 ANSWER_MODEL = "trees"
+# The span ranker (bold): ranking objective, one right span per passage.
+SPAN_PARAMS = {
+    "objective": "lambdarank",
+    "lambdarank_truncation_level": 10,
+    "learning_rate": 0.1,
+    "rounds": 150,
+    "num_leaves": 31,
+    "min_data_in_leaf": 50,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "seed": 7,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 2,
+    "verbosity": -1,
+}
+SPAN_MIN_QUESTIONS = 50  # fewer annotated spans teach nothing: no bold
+SPAN_PRECISION = 0.7  # mean token F1 the bold spans must reach against the annotated answer
+SPAN_MIN_BOLD = 20  # a threshold is judged on at least this many bold spans
+FIT_SPANS = True
 ANSWER_TREE_PARAMS = {"rounds": 200, "num_leaves": 7, "min_data_in_leaf": 30}
 CV_FIGURES = ("answer_accuracy", "lead_accuracy", "abstention_accuracy", "citation_accuracy")
 
@@ -342,7 +364,107 @@ def fit_model(answerer, cases: Sequence[Case], info: dict | None = None) -> Answ
     else:
         held_out = answer.probability(ax)
     threshold = choose_threshold(held_out, ay, costs, aw)
-    return AnswerModel(units, answer, threshold, dict(info or {}))
+    spans, span_threshold = fit_spans(answerer, cases) if FIT_SPANS else (None, 1.0)
+    return AnswerModel(units, answer, threshold, dict(info or {}), spans, span_threshold)
+
+
+def span_rows(
+    answerer, cases: Sequence[Case]
+) -> tuple[list[np.ndarray], list[np.ndarray], list[int], list[float], list[np.ndarray]]:
+    """Per answerable question whose right passage holds its answer as one span: the span
+    candidates' features and labels (bot.answer.span), its group and weight, and each
+    candidate's token F1 against the answer."""
+    rows, labels, groups, weights, f1s = [], [], [], [], []
+    for case in cases:
+        if not case.answerable or len(case.item.must) != 1:
+            continue
+        scorer = _scorer(answerer, case, None)
+        must = case.item.must[0].lower()
+        gold = next(
+            (
+                s
+                for s in scorer.score(case.hits[:CHUNKS_READ])
+                if s.hit.chunk.doc.file in case.item.sources and must in s.unit.text.lower()
+            ),
+            None,
+        )
+        if gold is None:
+            continue
+        question_word = scorer.question_word
+        x, y, f1 = labelled_rows(gold.unit.text, case.question, question_word, case.item.must)
+        if not y.any():
+            continue
+        f1s.append(f1)
+        rows.append(x)
+        labels.append(y)
+        groups.append(case.group)
+        weights.append(case.weight)
+    return rows, labels, groups, weights, f1s
+
+
+def fit_span_ranker(
+    rows: Sequence[np.ndarray], labels: Sequence[np.ndarray], weights: Sequence[float]
+) -> Trees | None:
+    """LightGBM's ranking objective over each passage's spans: one right span to put first."""
+    import lightgbm
+
+    if len(rows) < SPAN_MIN_QUESTIONS:
+        return None
+    settings = SPAN_PARAMS.copy()
+    rounds = int(settings.pop("rounds"))
+    data = lightgbm.Dataset(
+        np.vstack(rows),
+        np.concatenate(labels),
+        group=[len(y) for y in labels],
+        weight=np.asarray(weights, dtype=float),  # per question, as ranking takes them
+        feature_name=list(SPAN_FEATURES),
+    )
+    booster = lightgbm.train(settings, data, num_boost_round=rounds)
+    return Trees(SPAN_FEATURES, booster.model_to_string())
+
+
+def span_outcomes(
+    model: Trees, rows: Sequence[np.ndarray], f1s: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per question: the confidence of the model's best span, and its token F1."""
+    sure, right = [], []
+    for x, f1 in zip(rows, f1s, strict=True):
+        confidence = confidences(model, x)
+        best = int(np.argmax(confidence))
+        sure.append(confidence[best])
+        right.append(f1[best])
+    return np.array(sure), np.array(right, dtype=float)
+
+
+def choose_span_threshold(sure: np.ndarray, right: np.ndarray) -> float:
+    """The lowest confidence at which the bold spans' mean token F1 is at least SPAN_PRECISION
+    (no bold rather than wrong bold); 1.0 (never bold) when none is."""
+    order = np.argsort(-sure)
+    hits = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    good = np.nonzero(hits >= SPAN_PRECISION)[0]
+    # The deepest cut that still holds the precision (a few lucky first rows do not count).
+    good = good[good >= SPAN_MIN_BOLD - 1]
+    return float(sure[order][good.max()]) if good.size else 1.0
+
+
+def fit_spans(answerer, cases: Sequence[Case]) -> tuple[Trees | None, float]:
+    """The span ranker on `cases`, and its bold threshold chosen on half of their documents
+    with a ranker fitted on the other half."""
+    rows, labels, groups, weights, f1s = span_rows(answerer, cases)
+    model = fit_span_ranker(rows, labels, weights)
+    if model is None:
+        return None, 1.0
+    half = np.array([g % 2 == 0 for g in groups])
+    inner = fit_span_ranker(
+        [r for r, h in zip(rows, half, strict=True) if h],
+        [y for y, h in zip(labels, half, strict=True) if h],
+        [w for w, h in zip(weights, half, strict=True) if h],
+    )
+    if inner is None:
+        return model, 1.0
+    held = [i for i, h in enumerate(half) if not h]
+    sure, right = span_outcomes(inner, [rows[i] for i in held], [f1s[i] for i in held])
+    return model, choose_span_threshold(sure, right)
 
 
 def _fit_answer(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Scorer:

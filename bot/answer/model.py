@@ -135,56 +135,89 @@ class AnswerModel:
     answer: Scorer
     threshold: float
     info: dict = field(default_factory=dict)
+    spans: Scorer | None = None  # which words of the lead passage answer (bot.answer.span)
+    span_threshold: float = 1.0  # the span model's confidence needed for bold
 
     def answers(self, probability: float) -> bool:
         return probability >= self.threshold
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "units": self.units.to_json(),
             "answer": self.answer.to_json(),
             "threshold": round(self.threshold, 4),
-            "info": self.info,
         }
+        if self.spans is not None:
+            out["spans"] = self.spans.to_json()
+            out["span_threshold"] = round(self.span_threshold, 4)
+        out["info"] = self.info
+        return out
 
     def save(self, path: Path = MODEL_FILE) -> None:
         path.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n")
 
     @classmethod
     def from_json(
-        cls, raw: Mapping, *, unit_features: Sequence[str], answer_features: Sequence[str]
+        cls,
+        raw: Mapping,
+        *,
+        unit_features: Sequence[str],
+        answer_features: Sequence[str],
+        span_features: Sequence[str] = (),
     ) -> AnswerModel:
-        """The models in `raw`, refused unless they read exactly these features."""
+        """The models in `raw`, refused unless they read exactly these features (a file without
+        a span model marks no words)."""
         try:
             threshold = float(raw["threshold"])
             if not math.isfinite(threshold):
                 raise ModelFileError("the refusal threshold is not a number")
+            spans = None
+            if raw.get("spans") and span_features:
+                spans = scorer_from_json(raw["spans"], span_features)
             return cls(
                 units=scorer_from_json(raw["units"], unit_features),
                 answer=scorer_from_json(raw["answer"], answer_features),
                 threshold=threshold,
                 info=dict(raw.get("info") or {}),
+                spans=spans,
+                span_threshold=float(raw.get("span_threshold", 1.0)),
             )
         except (KeyError, TypeError) as exc:
             raise ModelFileError(f"the model file lacks {exc}") from exc
 
     @classmethod
     def load(
-        cls, path: Path, *, unit_features: Sequence[str], answer_features: Sequence[str]
+        cls,
+        path: Path,
+        *,
+        unit_features: Sequence[str],
+        answer_features: Sequence[str],
+        span_features: Sequence[str] = (),
     ) -> AnswerModel:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ModelFileError(f"cannot read {path}: {exc}") from exc
-        return cls.from_json(raw, unit_features=unit_features, answer_features=answer_features)
+        return cls.from_json(
+            raw,
+            unit_features=unit_features,
+            answer_features=answer_features,
+            span_features=span_features,
+        )
 
 
 @cache
 def default_model(
-    *, unit_features: tuple[str, ...], answer_features: tuple[str, ...]
+    *,
+    unit_features: tuple[str, ...],
+    answer_features: tuple[str, ...],
+    span_features: tuple[str, ...] = (),
 ) -> AnswerModel:
-    """The parameters shipped with the package (fitted on the dev sets), for code computing
-    these features."""
+    """The parameters shipped with the package (fitted on the question sets), for code
+    computing these features; loaded once."""
     return AnswerModel.load(
-        MODEL_FILE, unit_features=unit_features, answer_features=answer_features
+        MODEL_FILE,
+        unit_features=unit_features,
+        answer_features=answer_features,
+        span_features=span_features,
     )

@@ -21,7 +21,27 @@ from bot.norwegian import analyze, stem
 MAX_SPAN_WORDS = 12
 # Words that open an answer phrase without being part of what is asked ("i Brooklyn").
 _PREPOSITIONS = frozenset(
-    "i på fra til av med som for etter under ved hos mot over om rundt innen mellom siden".split()
+    [
+        "i",
+        "på",
+        "fra",
+        "til",
+        "av",
+        "med",
+        "som",
+        "for",
+        "etter",
+        "under",
+        "ved",
+        "hos",
+        "mot",
+        "over",
+        "om",
+        "rundt",
+        "innen",
+        "mellom",
+        "siden",
+    ]
 )
 _MONTHS = re.compile(
     r"^(januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember)",
@@ -98,8 +118,10 @@ def candidates(
         return [], np.zeros((0, len(SPAN_FEATURES)))
     bare = [t.strip(_EDGE) for _, _, t in tokens]
     stems = [stem(b.lower()) if b else "" for b in bare]
-    in_question = [bool(s) and (s in question_terms or b.lower() in question_terms)
-                   for s, b in zip(stems, bare, strict=True)]
+    in_question = [
+        bool(s) and (s in question_terms or b.lower() in question_terms)
+        for s, b in zip(stems, bare, strict=True)
+    ]
     matched = [i for i, q in enumerate(in_question) if q]
     asks = [float(question_word == name) for name in _ASKS]
     spans: list[Span] = []
@@ -154,7 +176,9 @@ def candidates(
 _ASKS = ("who", "when", "count", "where", "which", "how", "why", "what")
 _AND = frozenset({"og", "eller", "men", "som"})
 # Words that open the clause a "hvorfor"/"hvordan"/"hva" question is answered by.
-_CLAUSE = frozenset("at å fordi slik ved som da når hvis for siden etter med".split())
+_CLAUSE = frozenset(
+    ["at", "å", "fordi", "slik", "ved", "som", "da", "når", "hvis", "for", "siden", "etter", "med"]
+)
 
 
 def question_terms(question: str) -> set[str]:
@@ -162,16 +186,27 @@ def question_terms(question: str) -> set[str]:
     return set(analyze(question)) | {w.strip(_EDGE).lower() for w in question.split()}
 
 
+def confidences(model, rows: np.ndarray) -> np.ndarray:
+    """The model's ranking scores as shares of one (a softmax over the passage's spans): how
+    sure it is of each against the others."""
+    scores = model.logit(rows)
+    weights = np.exp(scores - scores.max())
+    return weights / weights.sum()
+
+
 def best_span(
     model, threshold: float, text: str, question: str, question_word: str
-) -> Span | None:
-    """The span of `text` the model is surest answers, or None below `threshold`."""
+) -> tuple[Span | None, float]:
+    """The span of `text` the model is surest answers and its confidence; no span below
+    `threshold`."""
+    if model is None:
+        return None, 0.0
     spans, rows = candidates(text, question_terms(question), question_word)
-    if not spans or model is None:
-        return None
-    scores = model.probability(rows)
-    best = int(np.argmax(scores))
-    return spans[best] if scores[best] >= threshold else None
+    if not spans:
+        return None, 0.0
+    sure = confidences(model, rows)
+    best = int(np.argmax(sure))
+    return (spans[best] if sure[best] >= threshold else None), float(sure[best])
 
 
 def mark(text: str, span: Span | None) -> str:
@@ -183,9 +218,11 @@ def mark(text: str, span: Span | None) -> str:
 
 def labelled_rows(
     text: str, question: str, question_word: str, gold: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Training rows of one passage: a span is right when it is the annotated answer."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training rows of one passage: a span is right when it is the annotated answer; with
+    each span's token F1 against it (partly right, for choosing when to bold)."""
     spans, rows = candidates(text, question_terms(question), question_word)
     wanted = {normalise(g) for g in gold}
     labels = np.array([int(normalise(s.text) in wanted) for s in spans], dtype=int)
-    return rows, labels
+    f1 = np.array([max(token_f1(s.text, g) for g in gold) for s in spans], dtype=float)
+    return rows, labels, f1

@@ -9,7 +9,7 @@ import pytest
 
 from bot.answer.compose import question_parts
 from bot.answer.evaluate import EvalQuestion
-from bot.answer.features import ANSWER_FEATURES, UNIT_FEATURES
+from bot.answer.features import ANSWER_FEATURES, MODEL_FEATURES, UNIT_FEATURES
 from bot.answer.fit import (
     choose_threshold,
     collect_cases,
@@ -22,7 +22,7 @@ from bot.answering import Answerer
 
 
 def shipped_model() -> AnswerModel:
-    return default_model(unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
+    return default_model(**MODEL_FEATURES)
 
 
 CORPUS_QUESTIONS = [
@@ -54,7 +54,7 @@ def test_a_model_file_from_other_code_is_refused(tmp_path) -> None:
     path = tmp_path / "model.json"
     path.write_text(json.dumps(raw))
     with pytest.raises(ModelFileError, match="hfbot fit"):
-        AnswerModel.load(path, unit_features=UNIT_FEATURES, answer_features=ANSWER_FEATURES)
+        AnswerModel.load(path, **MODEL_FEATURES)
 
 
 def test_questions_sharing_a_document_share_a_fold_group() -> None:
