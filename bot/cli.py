@@ -308,8 +308,14 @@ def _show_cross_validation(cv, group_by: str) -> None:
 
 def _summary_line(s: dict) -> str:
     """One question file's figures on one line."""
+    spans = (
+        f"bold span exact {s['span_exact']}, F1 {s['span_f1']} ({s['bold_share']} bold); "
+        if s.get("span_f1") is not None
+        else ""
+    )
     return (
         f"{s['passed']}/{s['questions']} passed; answer {s['answer_accuracy']}, "
+        f"first line {s['lead_accuracy']}; {spans}"
         f"citation {s['citation_accuracy']}, refused {s['unanswerable_refused']}/"
         f"{s['unanswerable']} unanswerable, {s['false_abstentions']} false refusals; "
         f"hit@5 {s['hit_at_5']}, mrr {s['mrr']}; failed at {_failure_counts(s['failures'])}"
