@@ -76,11 +76,6 @@ READING_FEATURES = (
     "relative_position",
     "chunk_index",
     "words",
-    "reason_cue",
-    "manner_cue",
-    "spells_out",
-    "term_window",
-    "exact_words",
 )
 
 # What the fitted unit model (bot.answer.model) reads of a candidate passage. The first ones do
@@ -270,8 +265,6 @@ class QuestionScorer:
         self._asked_terms = set(sequence)
         self._asked_words = set(words(question))
         self._bigrams = set(zip(sequence, sequence[1:], strict=False))
-        self._acronyms = {w for w in re.findall(r"\b[A-ZÆØÅ]{2,}\b", question)}
-        self._plain_words = {w for w in words(question) if len(w) > 3}
         self._scores: dict[str, list[_UnitScore]] = {}
         self._measured: dict[tuple[str, ...], list[ScoredUnit]] = {}
 
@@ -389,11 +382,6 @@ class QuestionScorer:
                     pos / max(1, len(view.units) - 1),
                     float(s.hit.chunk.index),
                     float(len(text.split())),
-                    float(bool(_REASON.search(text))),
-                    float(bool(_MANNER.search(text))),
-                    float(any(f"({w})" in text for w in self._acronyms)),
-                    _densest_window(terms, own) / len(own) if own else 0.0,
-                    _share_in(self._plain_words, text.lower()),
                 ]
             )
         return np.array(rows, dtype=float).reshape(len(scored), len(READING_FEATURES))
@@ -639,31 +627,6 @@ def _cue_bonus(unit: Unit, cues: QuestionCues, matches: tuple[bool, ...]) -> flo
     if cues.definition and unit.kind == "item" and unit.parent is None and unit.heading:
         bonus += 0.05
     return bonus
-
-
-# Why and how: a unit that gives a reason or a manner ("på grunn av et hjerteproblem").
-_REASON = re.compile(
-    r"\b(fordi|på grunn av|pga\.?|ettersom|derfor|grunnet|som følge av|for å|slik at|skyldes)\b",
-    re.IGNORECASE,
-)
-_MANNER = re.compile(r"\b(ved å|ved hjelp av|gjennom|slik at|på den måten|med å)\b", re.IGNORECASE)
-WINDOW = 8  # words: how close together the question's terms stand in a unit
-
-
-def _densest_window(terms: list[str], asked: set[str]) -> int:
-    """The most distinct question terms within any WINDOW consecutive terms of the unit."""
-    best = 0
-    for i in range(len(terms)):
-        best = max(best, len(asked.intersection(terms[i : i + WINDOW])))
-    return best
-
-
-def _share_in(wanted: set[str], text: str) -> float:
-    """Share of the question's longer words found as they are (unstemmed) in the text."""
-    if not wanted:
-        return 0.0
-    found = set(re.findall(r"\w+", text))
-    return len(wanted & found) / len(wanted)
 
 
 # A capitalised word inside a sentence (not its first): a name, most often.

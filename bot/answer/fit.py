@@ -50,10 +50,14 @@ NEAR_MISS_DEPTH = 40  # how deep retrieval reads before the source documents are
 INNER_FOLDS = 3
 # A question file of n questions weighs (largest file / n) ** this per question: NorQuAD's
 # thousands teach reading, the partnership's few score what users ask.
-SET_WEIGHT_POWER = 0.5
-# The unit model: trees with a ranking objective (which unit comes first is what matters; over
-# 3,800 questions with grouped folds it put the right unit first for 0.676 of NorQuAD's and
-# 0.79 / 0.54 / 0.68 of the domain sets' against 0.654 / 0.71 / 0.44 / 0.68 as a classifier).
+SET_WEIGHT_POWER = 0.0
+# In choosing the refusal threshold a question file's questions weigh (largest / n) ** this.
+THRESHOLD_SET_POWER = 0.5
+# The unit model: trees with a ranking objective (which unit comes first is what matters). On
+# 3,805 questions, 3 grouped folds, the right unit first for NorQuAD / dev / dev-2 / extra:
+# ranking 0.679 / 0.75 / 0.54 / 0.68; as a classifier 0.654 / 0.71 / 0.44 / 0.68; the same
+# without the reading features 0.605 / 0.67 / 0.39 / 0.62 (the cosine picker: 0.55 / 0.54 /
+# 0.28 / 0.30). Deeper or longer fits, and set weights, did no better.
 TREE_PARAMS = {
     "objective": "lambdarank",
     "lambdarank_truncation_level": 20,
@@ -107,7 +111,8 @@ class Case:
     context: str
     hits: list[Hit]
     near_miss: bool = False
-    weight: float = 1.0  # its question file's weight (set_weights)
+    weight: float = 1.0  # its question file's weight in the models' fit (set_weights)
+    vote: float = 1.0  # its question file's weight in choosing the refusal threshold
     scorer: QuestionScorer | None = field(default=None, repr=False)
 
     @property
@@ -176,31 +181,33 @@ def document_groups(questions: Sequence[EvalQuestion]) -> list[int]:
 def collect_cases(answerer, questions: Sequence[EvalQuestion]) -> list[Case]:
     """Retrieve once per question (as the bot does), plus each answerable question's near miss."""
     groups = document_groups(questions)
-    weights = set_weights(questions)
+    weights = set_weights(questions, SET_WEIGHT_POWER)
+    say = set_weights(questions, THRESHOLD_SET_POWER)
     cases: list[Case] = []
     k = max(answerer.settings.top_k, 5)
-    for item, group, weight in zip(questions, groups, weights, strict=True):
+    for item, group, weight, vote in zip(questions, groups, weights, say, strict=True):
         resolved = resolve(item.question.strip(), ())
         query = resolved.search_text
         hits = answerer.retriever.search(query, k=k)
-        cases.append(Case(item, group, resolved.question, resolved.context, hits, weight=weight))
+        case = Case(item, group, resolved.question, resolved.context, hits, weight, vote)
+        cases.append(case)
         if item.unanswerable or not item.sources:
             continue
         deep = answerer.retriever.search(query, k=NEAR_MISS_DEPTH)
         others = [h for h in deep if h.chunk.doc.file not in item.sources][:k]
         for hit in others:
             hit.query_vector = deep[0].query_vector
-        near = Case(item, group, resolved.question, resolved.context, others, True, weight=weight)
+        near = Case(item, group, resolved.question, resolved.context, others, True, weight, vote)
         cases.append(near)
     return cases
 
 
-def set_weights(questions: Sequence[EvalQuestion]) -> list[float]:
+def set_weights(questions: Sequence[EvalQuestion], power: float) -> list[float]:
     """A weight per question so that a small question file is not drowned by a large one: the
-    largest file's questions weigh 1, another file's (largest / its size) ** SET_WEIGHT_POWER."""
+    largest file's questions weigh 1, another file's (largest / its size) ** power."""
     sizes = Counter(q.set_name for q in questions)
     largest = max(sizes.values(), default=1)
-    return [(largest / sizes[q.set_name]) ** SET_WEIGHT_POWER for q in questions]
+    return [(largest / sizes[q.set_name]) ** power for q in questions]
 
 
 def _scorer(answerer, case: Case, units: Scorer | None) -> QuestionScorer:
@@ -256,11 +263,12 @@ def _passes(case: Case, text: str) -> bool:
 
 def answer_rows(
     answerer, cases: Sequence[Case], units: Scorer
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per case: the composed answer's ANSWER_FEATURES, whether it is right, its group, the
-    weight of a wrong answer to it and the case's weight."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per case: the composed answer's ANSWER_FEATURES, whether it is right, its group, its
+    weight in the fit, and for the threshold the cost of a wrong answer and the gain of a
+    right one."""
     index = answerer.retriever.index()
-    rows, labels, groups, costs, weights = [], [], [], [], []
+    rows, labels, groups, costs, weights, votes = [], [], [], [], [], []
     for case in cases:
         scorer = _scorer(answerer, case, units)
         composition = compose(case.question, case.hits, index, scorer, case.context, units)
@@ -270,6 +278,7 @@ def answer_rows(
         labels.append(int(_passes(case, composition.text)))
         groups.append(case.group)
         weights.append(case.weight)
+        votes.append(case.vote)
         if case.near_miss:
             costs.append(UNANSWERABLE_COST * NEAR_MISS_WEIGHT)
         elif case.item.unanswerable:
@@ -280,8 +289,9 @@ def answer_rows(
         np.array(rows).reshape(-1, len(ANSWER_FEATURES)),
         np.array(labels, dtype=int),
         np.array(groups, dtype=int),
-        np.array(costs, dtype=float) * np.array(weights, dtype=float),
         np.array(weights, dtype=float),
+        np.array(costs, dtype=float) * np.array(votes, dtype=float),
+        np.array(votes, dtype=float),
     )
 
 
@@ -340,9 +350,7 @@ def fit_unit_ranker(
     sizes = np.diff(np.r_[starts, len(y)])
     settings = TREE_PARAMS.copy()
     rounds = int(settings.pop("rounds"))
-    data = lightgbm.Dataset(
-        x, y, group=sizes, weight=weights[starts], feature_name=list(UNIT_FEATURES)
-    )
+    data = lightgbm.Dataset(x, y, group=sizes, weight=weights, feature_name=list(UNIT_FEATURES))
     booster = lightgbm.train(settings, data, num_boost_round=rounds)
     return Trees(UNIT_FEATURES, booster.model_to_string())
 
@@ -374,7 +382,7 @@ def fit_model(answerer, cases: Sequence[Case], info: dict | None = None) -> Answ
 
     x, y, q, w = unit_rows(answerer, cases)
     units = fit_unit_ranker(x, y, q, w)
-    ax, ay, ag, costs, aw = answer_rows(answerer, cases, units)
+    ax, ay, ag, aw, costs, gains = answer_rows(answerer, cases, units)
     answer = _fit_answer(ax, ay, aw)
     # The threshold is chosen on probabilities the answer model gives to questions it was not
     # fitted on (inner grouped folds), not on its own training rows.
@@ -386,7 +394,7 @@ def fit_model(answerer, cases: Sequence[Case], info: dict | None = None) -> Answ
             held_out[test] = inner.probability(ax[test])
     else:
         held_out = answer.probability(ax)
-    threshold = choose_threshold(held_out, ay, costs, aw)
+    threshold = choose_threshold(held_out, ay, costs, gains)
     spans, span_threshold = fit_spans(answerer, cases) if FIT_SPANS else (None, 1.0)
     return AnswerModel(units, answer, threshold, dict(info or {}), spans, span_threshold)
 
@@ -439,7 +447,7 @@ def fit_span_ranker(
         np.vstack(rows),
         np.concatenate(labels),
         group=[len(y) for y in labels],
-        weight=np.asarray(weights, dtype=float),  # per question, as ranking takes them
+        weight=np.concatenate([np.full(len(y), w) for y, w in zip(labels, weights, strict=True)]),
         feature_name=list(SPAN_FEATURES),
     )
     booster = lightgbm.train(settings, data, num_boost_round=rounds)
