@@ -127,6 +127,9 @@ ANSWER_FEATURES = (
     "logit_margin",
     "best_term_share",
     "best_new_term_share",
+    "names_asked",
+    "names_found",
+    "years_found",
 )
 
 _NUMBER = re.compile(r"\b\d+(?:[ ,.]\d{3})*(?:[.,]\d+)?\b")
@@ -556,8 +559,27 @@ def answer_features(
             margin,
             reading.get("term_share", 0.0),
             reading.get("new_term_share", 0.0),
+            *_named_in(scorer.question, best.hit.chunk),
         ]
     )
+
+
+def _named_in(question: str, chunk: StoredChunk) -> tuple[float, float, float]:
+    """What the question names (capitalised words after its first, years): how many, and which
+    share of them the best chunk has (a question about someone the documents never name is not
+    answered by them)."""
+    names = {w.lower() for w in _CAPITALISED.findall(question)}
+    years = set(_YEAR_WORD.findall(question))
+    text = f"{chunk.doc.title} {chunk.heading} {chunk.indexed_text}".lower()
+    found = sum(name in text for name in names)
+    return (
+        float(len(names)),
+        found / len(names) if names else 1.0,
+        sum(y in text for y in years) / len(years) if years else 1.0,
+    )
+
+
+_YEAR_WORD = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 
 
 def _english_weights(

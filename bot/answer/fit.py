@@ -97,7 +97,23 @@ SPAN_MIN_QUESTIONS = 50  # fewer annotated spans teach nothing: no bold
 SPAN_PRECISION = 0.7  # mean token F1 the bold spans must reach against the annotated answer
 SPAN_MIN_BOLD = 20  # a threshold is judged on at least this many bold spans
 FIT_SPANS = True
-ANSWER_TREE_PARAMS = {"rounds": 200, "num_leaves": 7, "min_data_in_leaf": 30}
+# The answer model: a classifier (its probability is compared with the refusal threshold).
+ANSWER_TREE_PARAMS = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "rounds": 200,
+    "num_leaves": 7,
+    "min_data_in_leaf": 30,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "seed": 7,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 2,
+    "verbosity": -1,
+}
 CV_FIGURES = ("answer_accuracy", "lead_accuracy", "abstention_accuracy", "citation_accuracy")
 
 
@@ -189,7 +205,7 @@ def collect_cases(answerer, questions: Sequence[EvalQuestion]) -> list[Case]:
         resolved = resolve(item.question.strip(), ())
         query = resolved.search_text
         hits = answerer.retriever.search(query, k=k)
-        case = Case(item, group, resolved.question, resolved.context, hits, weight, vote)
+        case = Case(item, group, resolved.question, resolved.context, hits, False, weight, vote)
         cases.append(case)
         if item.unanswerable or not item.sources:
             continue
@@ -325,12 +341,13 @@ def fit_trees(
     weights: np.ndarray | None = None,
     params: dict | None = None,
 ) -> Trees | Logistic:
-    """Gradient-boosted trees (LightGBM, binary), fitted the same way bit for bit every time."""
+    """Gradient-boosted trees (LightGBM; by default the answer model's classifier), fitted the
+    same way bit for bit every time."""
     import lightgbm
 
     if len(set(y.tolist())) < 2 or len(y) < 50:
         return fit_logistic(x, y, names, UNIT_C, weights)
-    settings = TREE_PARAMS | (params or {})
+    settings = dict(params or ANSWER_TREE_PARAMS)
     rounds = int(settings.pop("rounds"))
     data = lightgbm.Dataset(x, y, weight=weights, feature_name=list(names), free_raw_data=True)
     booster = lightgbm.train(settings, data, num_boost_round=rounds)
