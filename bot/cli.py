@@ -172,6 +172,13 @@ def question_sets(command=None, *, required: bool = True):
     if command is None:
         return lambda command: question_sets(command, required=required)
     command = click.option(
+        "--set-corpus",
+        multiple=True,
+        metavar="FILE=DIR[,DIR]",
+        help="Ask one question file against these folders only, in a cached store of their "
+        "own (e.g. NorQuAD's questions against its documents, the domain sets against theirs).",
+    )(command)
+    command = click.option(
         "--corpus",
         multiple=True,
         metavar="DIR...",
@@ -208,6 +215,7 @@ def eval_(
     ctx: click.Context,
     questions: tuple[Path, ...],
     corpus: tuple[str, ...],
+    set_corpus: tuple[str, ...],
     folds: int,
     group_by: str,
     as_json: bool,
@@ -216,7 +224,7 @@ def eval_(
 
     A failed question names the step that failed: retrieval, refusal, selection or citation.
     """
-    from bot.answer.evaluate import QuestionSetError, load_question_sets, run_eval
+    from bot.answer.evaluate import EvalReport, QuestionSetError, load_question_sets, run_eval
     from ingest.store import StoreUnavailable
 
     try:
@@ -239,12 +247,15 @@ def eval_(
         first = result.answer.strip().splitlines()[0] if result.answer.strip() else ""
         click.echo(f"      must={list(result.item.must)} got: {first[:160]}")
 
-    with _eval_answerers(ctx, corpus, quiet=as_json) as (new_answerer, about):
-        answerer = new_answerer()
-        _warm(answerer)
+    with answerers_by_corpus(ctx, items, questions, corpus, set_corpus, quiet=as_json) as stores:
+        answerers = [(new_answerer(), subset) for new_answerer, subset, _ in stores]
+        about = stores[0][2] if len(stores) == 1 else [a for _, _, a in stores]
+        report = EvalReport()
         try:
-            report = run_eval(answerer, items, on_result=show)
-            cv = _cross_validate(answerer, items, folds, quiet=as_json) if folds else None
+            for answerer, subset in answerers:
+                _warm(answerer)
+                report.results += run_eval(answerer, subset, on_result=show).results
+            cv = _cross_validate(answerers, items, folds, quiet=as_json) if folds else None
         except StoreUnavailable as exc:
             raise click.ClickException(_store_message(exc)) from exc
     summary = report.summary()
@@ -269,9 +280,12 @@ def eval_(
         _show_cross_validation(cv, group_by)
 
 
-def _cross_validate(answerer, items, folds: int, *, quiet: bool):
-    """Grouped K-fold figures of the fitted answer step over these questions."""
+def _cross_validate(answerers: list, items, folds: int, *, quiet: bool):
+    """Grouped K-fold figures of the fitted answer step over these questions (each retrieved
+    from its own store, once)."""
     from bot.answer.fit import cross_validate
+
+    cases = collect_all_cases(answerers, items)
 
     def show(fold) -> None:
         if not quiet:
@@ -283,7 +297,7 @@ def _cross_validate(answerer, items, folds: int, *, quiet: bool):
                 err=True,
             )
 
-    return cross_validate(answerer, items, folds, on_fold=show)
+    return cross_validate(answerers[0][0], items, folds, on_fold=show, cases=cases)
 
 
 def _show_cross_validation(cv, group_by: str) -> None:
@@ -324,6 +338,52 @@ def _summary_line(s: dict) -> str:
 
 def _failure_counts(failures: dict[str, int]) -> str:
     return ", ".join(f"{step} {n}" for step, n in failures.items())
+
+
+@contextlib.contextmanager
+def answerers_by_corpus(
+    ctx: click.Context,
+    items: list,
+    questions: tuple[Path, ...],
+    corpus: tuple[str, ...],
+    set_corpus: tuple[str, ...],
+    *,
+    quiet: bool,
+):
+    """[(answerer factory, its questions, what its store holds)]: each question file answered
+    from its own folders when --set-corpus names them, the others from --corpus."""
+    own: dict[str, tuple[str, ...]] = {}
+    names = {p.name: p for p in questions} | {str(p): p for p in questions}
+    for entry in set_corpus:
+        file, _, folders = entry.partition("=")
+        if not folders or Path(file).name not in names:
+            raise click.UsageError(
+                f"--set-corpus {entry!r}: expected FILE=DIR[,DIR] naming one of the question files"
+            )
+        own[Path(file).name] = tuple(f for f in folders.split(",") if f)
+    by_corpus: dict[tuple[str, ...], list] = {}
+    for item in items:
+        folders = own.get(Path(item.set_name).name, corpus)
+        by_corpus.setdefault(folders, []).append(item)
+    with contextlib.ExitStack() as stack:
+        out = []
+        for folders, subset in by_corpus.items():
+            new_answerer, about = stack.enter_context(_eval_answerers(ctx, folders, quiet=quiet))
+            out.append((new_answerer, subset, about))
+        yield out
+
+
+def collect_all_cases(groups: list, items: list) -> list:
+    """The fit's cases of every question, each retrieved from its own store."""
+    from bot.answer.fit import collect_cases, document_groups
+
+    numbers = document_groups(items)
+    position = {id(q): i for i, q in enumerate(items)}
+    cases = []
+    for answerer, subset in groups:
+        subset_groups = [numbers[position[id(q)]] for q in subset]
+        cases += collect_cases(answerer, subset, subset_groups, everything=items)
+    return cases
 
 
 @contextlib.contextmanager

@@ -194,11 +194,24 @@ def document_groups(questions: Sequence[EvalQuestion]) -> list[int]:
     return [find(i) for i in range(len(questions))]
 
 
-def collect_cases(answerer, questions: Sequence[EvalQuestion]) -> list[Case]:
-    """Retrieve once per question (as the bot does), plus each answerable question's near miss."""
-    groups = document_groups(questions)
-    weights = set_weights(questions, SET_WEIGHT_POWER)
-    say = set_weights(questions, THRESHOLD_SET_POWER)
+def collect_cases(
+    answerer,
+    questions: Sequence[EvalQuestion],
+    groups: Sequence[int] | None = None,
+    everything: Sequence[EvalQuestion] | None = None,
+) -> list[Case]:
+    """Retrieve once per question (as the bot does), plus each answerable question's near miss.
+
+    Question files asked against different stores are collected with each store's answerer:
+    `groups` (document_groups) and the set weights then come from `everything` asked."""
+    everything = everything if everything is not None else questions
+    groups = groups if groups is not None else document_groups(questions)
+    position = {id(q): i for i, q in enumerate(everything)}
+    fit_weights = set_weights(everything, SET_WEIGHT_POWER)
+    votes = set_weights(everything, THRESHOLD_SET_POWER)
+    weights = [fit_weights[position[id(q)]] for q in questions]
+    say = [votes[position[id(q)]] for q in questions]
+    index = answerer.retriever.index()
     cases: list[Case] = []
     k = max(answerer.settings.top_k, 5)
     for item, group, weight, vote in zip(questions, groups, weights, say, strict=True):
@@ -206,6 +219,7 @@ def collect_cases(answerer, questions: Sequence[EvalQuestion]) -> list[Case]:
         query = resolved.search_text
         hits = answerer.retriever.search(query, k=k)
         case = Case(item, group, resolved.question, resolved.context, hits, False, weight, vote)
+        case.scorer = QuestionScorer(case.question, index, case.context, None)
         cases.append(case)
         if item.unanswerable or not item.sources:
             continue
@@ -214,6 +228,7 @@ def collect_cases(answerer, questions: Sequence[EvalQuestion]) -> list[Case]:
         for hit in others:
             hit.query_vector = deep[0].query_vector
         near = Case(item, group, resolved.question, resolved.context, others, True, weight, vote)
+        near.scorer = QuestionScorer(near.question, index, near.context, None)
         cases.append(near)
     return cases
 
@@ -227,7 +242,8 @@ def set_weights(questions: Sequence[EvalQuestion], power: float) -> list[float]:
 
 
 def _scorer(answerer, case: Case, units: Scorer | None) -> QuestionScorer:
-    """The case's scorer (kept: it measures the units once) with `units` as its model."""
+    """The case's scorer (kept: it measures the units once, over its own store's index) with
+    `units` as its model."""
     if case.scorer is None:
         index = answerer.retriever.index()
         case.scorer = QuestionScorer(case.question, index, case.context, None)
@@ -283,11 +299,10 @@ def answer_rows(
     """Per case: the composed answer's ANSWER_FEATURES, whether it is right, its group, its
     weight in the fit, and for the threshold the cost of a wrong answer and the gain of a
     right one."""
-    index = answerer.retriever.index()
     rows, labels, groups, costs, weights, votes = [], [], [], [], [], []
     for case in cases:
         scorer = _scorer(answerer, case, units)
-        composition = compose(case.question, case.hits, index, scorer, case.context, units)
+        composition = compose(case.question, case.hits, scorer.index, scorer, case.context, units)
         if composition.features is None:
             continue  # nothing retrieved: refused whatever the model says
         rows.append(composition.features)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.answer.model import MODEL_FILE
-from bot.cli import _eval_answerers, _EvalCommand, _warm, question_sets
+from bot.cli import _EvalCommand, _warm, answerers_by_corpus, collect_all_cases, question_sets
 
 
 def _restore_previous(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -51,6 +51,7 @@ def fit(
     ctx: click.Context,
     questions: tuple[Path, ...],
     corpus: tuple[str, ...],
+    set_corpus: tuple[str, ...],
     folds: int,
     with_site_labels: bool,
     out: Path,
@@ -74,13 +75,18 @@ def fit(
         items = load_question_sets(questions)
     except QuestionSetError as exc:
         raise click.UsageError(str(exc)) from exc
-    with _eval_answerers(ctx, corpus, quiet=False) as (new_answerer, _):
-        answerer = new_answerer(answer_model=None)
-        _warm(answerer)
-        cv = cross_validate(answerer, items, folds, on_fold=_show_fold)
+    with answerers_by_corpus(ctx, items, questions, corpus, set_corpus, quiet=False) as stores:
+        answerers = [(make(answer_model=None), subset) for make, subset, _ in stores]
+        for answerer, _ in answerers:
+            _warm(answerer)
+        cases = collect_all_cases(answerers, items)
+        answerer = answerers[0][0]
+        cv = cross_validate(answerer, items, folds, on_fold=_show_fold, cases=cases)
         model = cv.full
         assert model is not None
-        model.info.update(fit_info(answerer, items, [str(q) for q in questions], corpus))
+        info = fit_info(answerer, items, [str(q) for q in questions], corpus)
+        info["set_corpora"] = list(set_corpus)
+        model.info.update(info)
     summary = cv.summary()
     model.info["cross_validation"] = {
         "folds": summary["folds"],
