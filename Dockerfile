@@ -29,6 +29,13 @@ RUN groupadd --system --gid 10001 hfbot \
     && mkdir -p /data /web \
     && chown hfbot:hfbot /data /web
 
+# LightGBM (the answer step's trees, read at every answer and fitted by a site refit) loads the
+# system's OpenMP runtime; the slim base does not carry it.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 RUN pip install --no-cache-dir --index-url "${TORCH_INDEX_URL}" "torch==${TORCH_VERSION}"
