@@ -21,6 +21,8 @@ SCOPE_OF = {
     "conversations_history": "im:history",
     "files_info": "files:read",
     "views_publish": None,
+    "views_open": None,  # modals need no scope of their own
+    "views_update": None,
 }
 
 
