@@ -134,6 +134,10 @@ class LexicalIndex:
         scores = self.bm25.get_scores(known) if known else np.zeros(len(self.chunks))
         if extra:
             scores = scores + ALTERNATIVE_WEIGHT * self.bm25.get_scores(extra)
+        # bm25s numbers its vocabulary in set order, which changes with Python's hash seed, and
+        # sums a chunk's term scores in that order: the last bits differ from run to run. Cut
+        # to 6 decimals, near-ties rank the same every time (the fit is reproducible).
+        scores = np.round(scores, 6)
         if len(scores) <= k:
             order = np.argsort(-scores)
         else:

@@ -216,9 +216,13 @@ SLOW_INGEST = textwrap.dedent(
     from tests.fakes import FakeEmbedder
 
     class Slow(FakeEmbedder):
+        started = False
+
         def embed_documents(self, texts, show_progress=False):
-            print("embedding", flush=True)
-            time.sleep(3)
+            if not self.started:  # chunks, then their units: one word for the test to wait on
+                self.started = True
+                print("embedding", flush=True)
+                time.sleep(3)
             return super().embed_documents(texts)
 
     report = run_ingest(load_settings(), [sys.argv[1]], embedder=Slow())
