@@ -353,7 +353,7 @@ def answerers_by_corpus(
     """[(answerer factory, its questions, what its store holds)]: each question file answered
     from its own folders when --set-corpus names them, the others from --corpus."""
     own: dict[str, tuple[str, ...]] = {}
-    names = {p.name: p for p in questions} | {str(p): p for p in questions}
+    names = {p.name for p in questions}
     for entry in set_corpus:
         file, _, folders = entry.partition("=")
         if not folders or Path(file).name not in names:

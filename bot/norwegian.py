@@ -426,3 +426,24 @@ def looks_english(question: str) -> bool:
     """Whether a question is (mostly) in English."""
     tokens = words(question)
     return bool(tokens) and len(_ENGLISH.findall(question)) >= max(2, len(tokens) // 4)
+
+
+# What a question asks for, by its question word (bokmål, nynorsk, English), in the order they
+# are tried: "hvor mange" asks for a count before "hvor" asks for a place.
+QUESTION_WORDS = {
+    "who": r"\b(hvem|kven|who|whom)\b",
+    "when": r"\b(når|kva tid|kor tid|hvilket år|hvilken dato|when|what year)\b",
+    "count": r"\b(hvor|kor) (mange|mye|lang|stor|gammel|høy|langt)\b|\bantall\b|how (many|much)",
+    "where": r"\b(hvor|kvar|where)\b",
+    "which": r"\b(hvilke[nt]?|kva for|which)\b",
+    "how": r"\b(hvordan|korleis|how)\b",
+    "why": r"\b(hvorfor|kvifor|why)\b",
+    "what": r"\b(hva|kva|what)\b",
+}
+_QUESTION_WORDS = {name: re.compile(pattern) for name, pattern in QUESTION_WORDS.items()}
+
+
+def question_word(question: str) -> str:
+    """The first of QUESTION_WORDS the question uses ("" for none)."""
+    lowered = question.lower()
+    return next((name for name, pattern in _QUESTION_WORDS.items() if pattern.search(lowered)), "")

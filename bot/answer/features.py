@@ -25,7 +25,15 @@ import numpy as np
 
 from bot.answer.span import SPAN_FEATURES
 from bot.answer.units import ChunkView
-from bot.norwegian import analyze, looks_english, question_terms, stem, words
+from bot.norwegian import (
+    QUESTION_WORDS,
+    analyze,
+    looks_english,
+    question_terms,
+    question_word,
+    stem,
+    words,
+)
 from bot.retrieval import Hit, LexicalIndex, asks_about_now
 from ingest.store import StoredChunk
 from ingest.units import Unit
@@ -33,18 +41,6 @@ from ingest.units import Unit
 if TYPE_CHECKING:
     from bot.answer.model import Logistic
 
-# The question word, matched on the question's first words (bokmål, nynorsk, English).
-QUESTION_WORDS = {
-    "who": r"\b(hvem|kven|who|whom)\b",
-    "when": r"\b(når|kva tid|kor tid|hvilket år|hvilken dato|when|what year)\b",
-    "count": r"\b(hvor|kor) (mange|mye|lang|stor|gammel|høy|langt)\b|\bantall\b|how (many|much)",
-    "where": r"\b(hvor|kvar|where)\b",
-    "which": r"\b(hvilke[nt]?|kva for|which)\b",
-    "how": r"\b(hvordan|korleis|how)\b",
-    "why": r"\b(hvorfor|kvifor|why)\b",
-    "what": r"\b(hva|kva|what)\b",
-}
-_QUESTION_WORDS = {name: re.compile(pattern) for name, pattern in QUESTION_WORDS.items()}
 
 CHUNKS_READ = 6  # only the best few chunks are read for answer units
 FOCUS_WEIGHT = 1.5  # the question's first term is what it asks about
@@ -260,10 +256,7 @@ class QuestionScorer:
         self.total = sum(self.weights) or 1.0
         self.cues = QuestionCues.of(f"{question} {context}")
         self.years = {m.group(0) for m in _YEAR.finditer(question)}
-        lowered = question.lower()
-        self.question_word = next(
-            (name for name, pattern in _QUESTION_WORDS.items() if pattern.search(lowered)), ""
-        )
+        self.question_word = question_word(question)
         sequence = analyze(question)
         self._asked_terms = set(sequence)
         self._asked_words = set(words(question))

@@ -63,12 +63,21 @@ SET_WEIGHT_POWER = 0.0
 # weighing them in (0.1, 0.3) refused many more answerable questions than unanswerable ones.
 THRESHOLD_SET_POWER = 0.5
 ANSWER_WEIGHTED_BY_VOTE = True
+# Every LightGBM fit: fixed seed, deterministic, the same threads (bit for bit), quiet.
+_REPRODUCIBLE = {
+    "bagging_freq": 1,
+    "seed": 7,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 2,
+    "verbosity": -1,
+}
 # The unit model: trees with a ranking objective (which unit comes first is what matters). On
 # 3,805 questions, 3 grouped folds, the right unit first for NorQuAD / dev / dev-2 / extra:
 # ranking 0.679 / 0.75 / 0.54 / 0.68; as a classifier 0.654 / 0.71 / 0.44 / 0.68; the same
 # without the reading features 0.605 / 0.67 / 0.39 / 0.62 (the cosine picker: 0.55 / 0.54 /
 # 0.28 / 0.30). Deeper or longer fits, and set weights, did no better.
-TREE_PARAMS = {
+TREE_PARAMS = _REPRODUCIBLE | {
     "objective": "lambdarank",
     "lambdarank_truncation_level": 20,
     "learning_rate": 0.05,
@@ -77,19 +86,13 @@ TREE_PARAMS = {
     "min_data_in_leaf": 40,
     "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
-    "bagging_freq": 1,
     "lambda_l2": 1.0,
-    "seed": 7,
-    "deterministic": True,
-    "force_row_wise": True,
-    "num_threads": 2,
-    "verbosity": -1,
 }
 # Trees or logistic for the answer model: within a question either way on the folds; trees
 # refused fewer answerable NorQuAD questions (240 vs 295 of 3,705).
 ANSWER_MODEL = "trees"
 # The span ranker (bold): ranking objective, one right span per passage.
-SPAN_PARAMS = {
+SPAN_PARAMS = _REPRODUCIBLE | {
     "objective": "lambdarank",
     "lambdarank_truncation_level": 10,
     "learning_rate": 0.1,
@@ -98,19 +101,13 @@ SPAN_PARAMS = {
     "min_data_in_leaf": 50,
     "feature_fraction": 0.9,
     "bagging_fraction": 0.8,
-    "bagging_freq": 1,
-    "seed": 7,
-    "deterministic": True,
-    "force_row_wise": True,
-    "num_threads": 2,
-    "verbosity": -1,
 }
 SPAN_MIN_QUESTIONS = 50  # fewer annotated spans teach nothing: no bold
 SPAN_PRECISION = 0.7  # mean token F1 the bold spans must reach against the annotated answer
 SPAN_MIN_BOLD = 20  # a threshold is judged on at least this many bold spans
 FIT_SPANS = True
 # The answer model: a classifier (its probability is compared with the refusal threshold).
-ANSWER_TREE_PARAMS = {
+ANSWER_TREE_PARAMS = _REPRODUCIBLE | {
     "objective": "binary",
     "learning_rate": 0.05,
     "rounds": 200,
@@ -118,13 +115,7 @@ ANSWER_TREE_PARAMS = {
     "min_data_in_leaf": 30,
     "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
-    "bagging_freq": 1,
     "lambda_l2": 1.0,
-    "seed": 7,
-    "deterministic": True,
-    "force_row_wise": True,
-    "num_threads": 2,
-    "verbosity": -1,
 }
 CV_FIGURES = ("answer_accuracy", "lead_accuracy", "abstention_accuracy", "citation_accuracy")
 
@@ -253,18 +244,16 @@ def set_weights(questions: Sequence[EvalQuestion], power: float) -> list[float]:
     return [(largest / sizes[q.set_name]) ** power for q in questions]
 
 
-def _scorer(answerer, case: Case, units: Scorer | None) -> QuestionScorer:
-    """The case's scorer (kept: it measures the units once, over its own store's index) with
-    `units` as its model."""
-    if case.scorer is None:
-        index = answerer.retriever.index()
-        case.scorer = QuestionScorer(case.question, index, case.context, None)
+def _scorer(case: Case, units: Scorer | None) -> QuestionScorer:
+    """The case's scorer (made by collect_cases over its own store's index; kept, as it measures
+    the units once) with `units` as its model."""
+    assert case.scorer is not None, "cases come from collect_cases"
     case.scorer.model = units
     return case.scorer
 
 
 def unit_rows(
-    answerer, cases: Sequence[Case]
+    cases: Sequence[Case],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Features, labels, question numbers and weights of every candidate passage of the
     answerable questions whose candidates hold a right one (a question's rows together)."""
@@ -276,7 +265,7 @@ def unit_rows(
         if not case.answerable or not case.item.must:
             continue
         musts = [m.lower() for m in case.item.must]
-        scored = _scorer(answerer, case, None).score(case.hits[:CHUNKS_READ])
+        scored = _scorer(case, None).score(case.hits[:CHUNKS_READ])
         found = [
             int(
                 s.hit.chunk.doc.file in case.item.sources
@@ -306,14 +295,14 @@ def _passes(case: Case, text: str) -> bool:
 
 
 def answer_rows(
-    answerer, cases: Sequence[Case], units: Scorer
+    cases: Sequence[Case], units: Scorer
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per case: the composed answer's ANSWER_FEATURES, whether it is right, its group, its
     weight in the fit, and for the threshold the cost of a wrong answer and the gain of a
     right one."""
     rows, labels, groups, costs, weights, votes = [], [], [], [], [], []
     for case in cases:
-        scorer = _scorer(answerer, case, units)
+        scorer = _scorer(case, units)
         composition = compose(case.question, case.hits, scorer.index, scorer, case.context, units)
         if composition.features is None:
             continue  # nothing retrieved: refused whatever the model says
@@ -374,11 +363,8 @@ def fit_trees(
 
     if len(set(y.tolist())) < 2 or len(y) < 50:
         return fit_logistic(x, y, names, UNIT_C, weights)
-    settings = dict(params or ANSWER_TREE_PARAMS)
-    rounds = int(settings.pop("rounds"))
     data = lightgbm.Dataset(x, y, weight=weights, feature_name=list(names), free_raw_data=True)
-    booster = lightgbm.train(settings, data, num_boost_round=rounds)
-    return Trees(names, booster.model_to_string())
+    return _train(params or ANSWER_TREE_PARAMS, data, names)
 
 
 def fit_unit_ranker(
@@ -392,11 +378,18 @@ def fit_unit_ranker(
         return fit_logistic(x, y, UNIT_FEATURES, UNIT_C, weights)
     starts = np.flatnonzero(np.r_[True, questions[1:] != questions[:-1]])
     sizes = np.diff(np.r_[starts, len(y)])
-    settings = TREE_PARAMS.copy()
-    rounds = int(settings.pop("rounds"))
     data = lightgbm.Dataset(x, y, group=sizes, weight=weights, feature_name=list(UNIT_FEATURES))
+    return _train(TREE_PARAMS, data, UNIT_FEATURES)
+
+
+def _train(params: dict, data, names: Sequence[str]) -> Trees:
+    """LightGBM trees from `params` (with their "rounds") on `data`, kept as model text."""
+    import lightgbm
+
+    settings = dict(params)
+    rounds = int(settings.pop("rounds"))
     booster = lightgbm.train(settings, data, num_boost_round=rounds)
-    return Trees(UNIT_FEATURES, booster.model_to_string())
+    return Trees(names, booster.model_to_string())
 
 
 def choose_threshold(
@@ -424,9 +417,9 @@ def fit_model(answerer, cases: Sequence[Case], info: dict | None = None) -> Answ
     """Fit the unit model, then the answer model and its threshold, on `cases` only."""
     from sklearn.model_selection import GroupKFold
 
-    x, y, q, w = unit_rows(answerer, cases)
+    x, y, q, w = unit_rows(cases)
     units = fit_unit_ranker(x, y, q, w)
-    ax, ay, ag, aw, costs, gains = answer_rows(answerer, cases, units)
+    ax, ay, ag, aw, costs, gains = answer_rows(cases, units)
     if ANSWER_WEIGHTED_BY_VOTE:
         aw = gains  # whether to answer is a decision every question file has its say in
     answer = _fit_answer(ax, ay, aw)
@@ -441,12 +434,12 @@ def fit_model(answerer, cases: Sequence[Case], info: dict | None = None) -> Answ
     else:
         held_out = answer.probability(ax)
     threshold = choose_threshold(held_out, ay, costs, gains)
-    spans, span_threshold = fit_spans(answerer, cases) if FIT_SPANS else (None, 1.0)
+    spans, span_threshold = fit_spans(cases) if FIT_SPANS else (None, 1.0)
     return AnswerModel(units, answer, threshold, dict(info or {}), spans, span_threshold)
 
 
 def span_rows(
-    answerer, cases: Sequence[Case]
+    cases: Sequence[Case],
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[int], list[float], list[np.ndarray]]:
     """Per answerable question whose right passage holds its answer as one span: the span
     candidates' features and labels (bot.answer.span), its group and weight, and each
@@ -455,7 +448,7 @@ def span_rows(
     for case in cases:
         if not case.answerable or len(case.item.must) != 1:
             continue
-        scorer = _scorer(answerer, case, None)
+        scorer = _scorer(case, None)
         must = case.item.must[0].lower()
         gold = next(
             (
@@ -487,8 +480,6 @@ def fit_span_ranker(
 
     if len(rows) < SPAN_MIN_QUESTIONS:
         return None
-    settings = SPAN_PARAMS.copy()
-    rounds = int(settings.pop("rounds"))
     data = lightgbm.Dataset(
         np.vstack(rows),
         np.concatenate(labels),
@@ -496,8 +487,7 @@ def fit_span_ranker(
         weight=np.concatenate([np.full(len(y), w) for y, w in zip(labels, weights, strict=True)]),
         feature_name=list(SPAN_FEATURES),
     )
-    booster = lightgbm.train(settings, data, num_boost_round=rounds)
-    return Trees(SPAN_FEATURES, booster.model_to_string())
+    return _train(SPAN_PARAMS, data, SPAN_FEATURES)
 
 
 def span_outcomes(
@@ -524,10 +514,10 @@ def choose_span_threshold(sure: np.ndarray, right: np.ndarray) -> float:
     return float(sure[order][good.max()]) if good.size else 1.0
 
 
-def fit_spans(answerer, cases: Sequence[Case]) -> tuple[Trees | None, float]:
+def fit_spans(cases: Sequence[Case]) -> tuple[Trees | None, float]:
     """The span ranker on `cases`, and its bold threshold chosen on half of their documents
     with a ranker fitted on the other half."""
-    rows, labels, groups, weights, f1s = span_rows(answerer, cases)
+    rows, labels, groups, weights, f1s = span_rows(cases)
     model = fit_span_ranker(rows, labels, weights)
     if model is None:
         return None, 1.0
@@ -572,7 +562,7 @@ def evaluate_cases(answerer, model: AnswerModel | None, cases: Sequence[Case]) -
         for case in cases:
             if case.near_miss:
                 continue
-            scorer = _scorer(answerer, case, model.units if model is not None else None)
+            scorer = _scorer(case, model.units if model is not None else None)
             started = time.perf_counter()
             answer = answerer.compose_answer(case.item.question, case.hits, scorer)
             answer.timings_ms = {"total": (time.perf_counter() - started) * 1000}

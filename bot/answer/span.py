@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.norwegian import analyze, stem
+from bot.norwegian import QUESTION_WORDS, analyze, stem
 
 MAX_SPAN_WORDS = 12
 # Words that open an answer phrase without being part of what is asked ("i Brooklyn").
@@ -73,14 +73,7 @@ SPAN_FEATURES = (
     "opens_clause",
     "holds_question_word",
     "sentence_start",
-    "asks_who",
-    "asks_when",
-    "asks_count",
-    "asks_where",
-    "asks_which",
-    "asks_how",
-    "asks_why",
-    "asks_what",
+    *(f"asks_{name}" for name in QUESTION_WORDS),
 )
 
 
@@ -123,7 +116,7 @@ def candidates(
         for s, b in zip(stems, bare, strict=True)
     ]
     matched = [i for i, q in enumerate(in_question) if q]
-    asks = [float(question_word == name) for name in _ASKS]
+    asks = [float(question_word == name) for name in QUESTION_WORDS]
     spans: list[Span] = []
     rows: list[list[float]] = []
     n = len(tokens)
@@ -173,7 +166,6 @@ def candidates(
     return spans, np.array(rows, dtype=float).reshape(len(rows), len(SPAN_FEATURES))
 
 
-_ASKS = ("who", "when", "count", "where", "which", "how", "why", "what")
 _AND = frozenset({"og", "eller", "men", "som"})
 # Words that open the clause a "hvorfor"/"hvordan"/"hva" question is answered by.
 _CLAUSE = frozenset(
