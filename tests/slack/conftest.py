@@ -157,6 +157,21 @@ class Bot:
         }
         return self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
+    def interact(self, kind: str, user: str, **fields: object) -> Reply:
+        """An interaction payload as Slack posts it (a click, a modal's submission): the fields
+        every one carries, with `fields`."""
+        payload = {
+            "type": kind,
+            "team": {"id": TEAM_ID},
+            "user": {"id": user},
+            "api_app_id": "A0001",
+            "token": "legacy",
+            "trigger_id": "trigger",
+            **fields,
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded")
+
     def click(
         self,
         action_id: str,
@@ -168,13 +183,7 @@ class Bot:
         thread_ts: str | None = None,
         ephemeral: bool = False,
     ) -> Reply:
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM_ID},
-            "user": {"id": user},
-            "api_app_id": "A0001",
-            "token": "legacy",
-            "trigger_id": "trigger",
+        fields: dict = {
             "container": {
                 "type": "message",
                 "message_ts": message_ts,
@@ -189,12 +198,11 @@ class Bot:
             ],
         }
         if not ephemeral:
-            payload["message"] = {
+            fields["message"] = {
                 "ts": message_ts,
                 **({"thread_ts": thread_ts} if thread_ts else {}),
             }
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self.post(body, "application/x-www-form-urlencoded")
+        return self.interact("block_actions", user, **fields)
 
     def responses(self) -> list[dict]:
         """What the bot sent to response_urls (slash commands, ephemeral buttons)."""

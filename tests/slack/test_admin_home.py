@@ -3,10 +3,8 @@ and "Oppdater dokumentene" work from it, and it stays within Slack's view limits
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 import pytest
 
@@ -16,7 +14,7 @@ from bot.types import Answer
 from ingest.models import DocumentMeta
 from ingest.report import IngestReport
 from ingest.store import StoredDocument
-from tests.slack.conftest import ADMIN, TEAM_ID, Bot
+from tests.slack.conftest import ADMIN, Bot
 from tests.slack.fake_slack import action_ids, block_texts
 from tests.slack.test_report import LEGEVAKT, StemEmbedder, refusal
 
@@ -34,19 +32,12 @@ def open_home(bot: Bot, user: str) -> list[dict]:
 
 def click_in_home(bot: Bot, action_id: str, value: str, *, user: str = ADMIN) -> None:
     """A button click in the Home tab: a view container, no response_url."""
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID},
-        "user": {"id": user},
-        "api_app_id": "A0001",
-        "token": "legacy",
-        "trigger_id": "trigger",
-        "container": {"type": "view", "view_id": "V1"},
-        "view": {"id": "V1", "type": "home", "blocks": []},
-        "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b"}],
-    }
-    reply = bot.post(
-        urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+    reply = bot.interact(
+        "block_actions",
+        user,
+        container={"type": "view", "view_id": "V1"},
+        view={"id": "V1", "type": "home", "blocks": []},
+        actions=[{"type": "button", "action_id": action_id, "value": value, "block_id": "b"}],
     )
     assert reply.status == 200
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 import pytest
 
@@ -15,7 +14,7 @@ from bot.site_store import LabelStore
 from bot.slack import label_modal
 from bot.slack.label_modal import FIND_ANSWER, SHOW_MORE, ModalState, label_view
 from bot.slack.listeners.labelling import SiteTeaching
-from tests.slack.conftest import ADMIN, TEAM_ID, Bot
+from tests.slack.conftest import ADMIN, Bot
 from tests.slack.test_admin_home import click_in_home
 from tests.slack.test_report import refusal
 
@@ -91,18 +90,8 @@ def labelling_bot(make_labelling_bot: Callable[..., Bot]) -> Bot:
 
 
 def submit(bot: Bot, view: dict, values: dict, user: str = ADMIN) -> dict:
-    payload = {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID},
-        "user": {"id": user},
-        "api_app_id": "A0001",
-        "token": "legacy",
-        "trigger_id": "trigger",
-        "view": {**view, "id": "VMODAL", "state": {"values": values}},
-    }
-    reply = bot.post(
-        urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
-    )
+    view = {**view, "id": "VMODAL", "state": {"values": values}}
+    reply = bot.interact("view_submission", user, view=view)
     assert reply.status == 200
     return reply.json()
 
@@ -174,23 +163,16 @@ def test_unanswerable_is_saved_as_a_confirmed_refusal(labelling_bot: Bot) -> Non
 
 def click_in_modal(bot: Bot, view: dict, values: dict, action_id: str, user: str = ADMIN) -> None:
     """A button inside the open modal: Slack sends the view as it is, with what is typed."""
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID},
-        "user": {"id": user},
-        "api_app_id": "A0001",
-        "token": "legacy",
-        "trigger_id": "trigger",
-        "container": {"type": "view", "view_id": "VMODAL"},
-        "view": {**view, "id": "VMODAL", "hash": "H1", "state": {"values": values}},
-        "actions": [
+    reply = bot.interact(
+        "block_actions",
+        user,
+        container={"type": "view", "view_id": "VMODAL"},
+        view={**view, "id": "VMODAL", "hash": "H1", "state": {"values": values}},
+        actions=[
             {"type": "button", "action_id": action_id, "value": "more",
              "block_id": "hfbot_label_actions"}
         ],
-    }  # fmt: skip
-    reply = bot.post(
-        urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
-    )
+    )  # fmt: skip
     assert reply.status == 200
 
 
