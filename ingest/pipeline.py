@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +85,25 @@ class _Prepared:
     chunks: list[Chunk]
     is_update: bool
     units: list[list[str]] = field(default_factory=list)  # per chunk: its units' texts
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one ingest run works with, from the discovered sources to the end of the run.
+
+    `store` is the generation being brought in line: a rebuild runs on a copy naming the fresh
+    generation it fills. `report` is the one object the steps add to.
+    """
+
+    settings: Settings
+    sources: dict[str, _Source]
+    report: IngestReport
+    store: Store
+    embedder: Embeddings | None
+    progress: bool
+    rebuild: bool
+    dry_run: bool
+    keep_web: bool = False  # leave the store's web documents alone (no fetch here yet)
 
 
 def run_ingest(
@@ -317,53 +336,45 @@ def _run_locked(
         # Without its manifest every document's metadata would be wrong: change nothing.
         report.failed.append({"file": MANIFEST_NAME, "error": str(exc)})
         return report
-    if store is None:
-        with Store.open(settings) as owned:
-            return _apply(
-                settings, sources, report, rebuild, dry_run, owned, embedder, progress, keep_web
+    # A store handed in stays open for the caller; one opened here is closed at the end.
+    opened = Store.open(settings) if store is None else contextlib.nullcontext(store)
+    with opened as target:
+        return _apply(
+            _Run(
+                settings=settings,
+                sources=sources,
+                report=report,
+                store=target,
+                embedder=embedder,
+                progress=progress,
+                rebuild=rebuild,
+                dry_run=dry_run,
+                keep_web=keep_web,
             )
-    return _apply(settings, sources, report, rebuild, dry_run, store, embedder, progress, keep_web)
+        )
 
 
-def _apply(
-    settings: Settings,
-    sources: dict[str, _Source],
-    report: IngestReport,
-    rebuild: bool,
-    dry_run: bool,
-    store: Store,
-    embedder: Embeddings | None,
-    progress: bool,
-    keep_web: bool = False,
-) -> IngestReport:
+def _apply(run: _Run) -> IngestReport:
     """Bring the store in line with the discovered sources."""
-    if not dry_run:
-        dropped = store.drop_orphans()
+    if not run.dry_run:
+        dropped = run.store.drop_orphans()
         if dropped:
             log.info("dropped what an interrupted rebuild left: generations %s", dropped)
-    if rebuild and not dry_run:
-        return _rebuild(settings, sources, report, store, embedder, progress)
-    return _apply_to(
-        settings, sources, report, rebuild, dry_run, store, embedder, progress, keep_web
-    )
+    if run.rebuild and not run.dry_run:
+        return _rebuild(run)
+    return _apply_to(run)
 
 
-def _rebuild(
-    settings: Settings,
-    sources: dict[str, _Source],
-    report: IngestReport,
-    store: Store,
-    embedder: Embeddings | None,
-    progress: bool,
-) -> IngestReport:
+def _rebuild(run: _Run) -> IngestReport:
     """Fill a fresh generation of the store with every source, then switch readers to it.
 
     Readers answer from the old store all along, and from the new one once it is complete:
     a rebuild that fails or is killed leaves the old one as it was.
     """
+    store, report = run.store, run.report
     building = store.new_generation()
     try:
-        _apply_to(settings, sources, report, True, False, building, embedder, progress)
+        _apply_to(replace(run, store=building))
         if not building.documents() and store.documents():
             # Every document failed (a broken model, say): an empty store answers nothing.
             report.warnings.append(
@@ -379,22 +390,13 @@ def _rebuild(
     return report
 
 
-def _apply_to(
-    settings: Settings,
-    sources: dict[str, _Source],
-    report: IngestReport,
-    rebuild: bool,
-    dry_run: bool,
-    store: Store,
-    embedder: Embeddings | None,
-    progress: bool,
-    keep_web: bool = False,
-) -> IngestReport:
+def _apply_to(run: _Run) -> IngestReport:
     """Bring one generation of the store in line with the sources (`rebuild`: it is empty)."""
-    if not dry_run:
+    settings, sources, report, store = run.settings, run.sources, run.report, run.store
+    if not run.dry_run:
         _recover(store)
-    live = {} if rebuild else store.documents()
-    embedder = _keep_store_model(settings, store, embedder, rebuild, report)
+    live = {} if run.rebuild else store.documents()
+    embedder = _keep_store_model(settings, store, run.embedder, run.rebuild, report)
     model_name = _model_name(settings, embedder)
 
     to_embed: list[_Source] = []
@@ -419,10 +421,12 @@ def _apply_to(
     removed = sorted(
         d
         for d in live
-        if d not in sources and d not in failed_ids and not (keep_web and d.startswith(WEB_PREFIX))
+        if d not in sources
+        and d not in failed_ids
+        and not (run.keep_web and d.startswith(WEB_PREFIX))
     )
 
-    if dry_run:
+    if run.dry_run:
         for source in to_embed:
             kind = "updated" if source.doc_id in live else "added"
             report.documents[kind].append(source.doc_id)
@@ -459,9 +463,9 @@ def _apply_to(
     if to_embed:
         if store.embedding_model() != model_name:
             store.set_embedding_model(model_name)  # before its first vectors are written
-        _embed_and_publish(settings, store, embedder, to_embed, live, report, progress)
+        _embed_and_publish(settings, store, embedder, to_embed, live, report, run.progress)
 
-    if report.changed or (rebuild or not store.corpus_version()):
+    if report.changed or (run.rebuild or not store.corpus_version()):
         store.set_corpus_version()
     return report
 
