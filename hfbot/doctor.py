@@ -1,8 +1,10 @@
 """`hfbot doctor`: check every part hfbot depends on and say, per part, what to fix.
 
 Each check returns one `CheckResult`; the command prints one line per check (✓, ✗ or – for a
-part that is not configured and not needed) and exits 0 only when nothing failed. Checks run
-with a time limit each, so a hanging server shows up as a failed line instead of a hung command.
+part that is not configured and not needed; ! for a warning, where something works but needs
+a look) and exits 0 only when nothing failed. A check that only warns prints nothing when all
+is well. Checks run with a time limit each, so a hanging server shows up as a failed line
+instead of a hung command.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
 SLACK_MANIFEST = REPO_ROOT / "slack-app-manifest.yaml"
 CHECK_TIMEOUT_S = 60.0
 
-OK, FAIL, SKIP = "ok", "fail", "skip"
-MARK = {OK: "✓", FAIL: "✗", SKIP: "–"}
+OK, FAIL, SKIP, WARN = "ok", "fail", "skip", "warn"
+MARK = {OK: "✓", FAIL: "✗", SKIP: "–", WARN: "!"}
 
 
 @dataclass
@@ -65,6 +67,10 @@ def _fail(name: str, detail: str, fix: str) -> CheckResult:
 
 def _skip(name: str, detail: str) -> CheckResult:
     return CheckResult(name, SKIP, detail)
+
+
+def _warn(name: str, detail: str) -> CheckResult:
+    return CheckResult(name, WARN, detail)
 
 
 @dataclass
@@ -251,6 +257,24 @@ class Doctor:
             )
         return _ok(name, detail)
 
+    def check_store_leftovers(self) -> CheckResult | None:
+        """A warning when an interrupted `ingest --rebuild` left generations behind (they take
+        disk space, nothing else); None when there are none or the store did not open."""
+        store = self.store
+        if store is None:
+            return None  # the store line says why
+        leftovers = store.orphans()
+        if not leftovers:
+            return None
+        collections = sorted(c for names in leftovers.values() for c in names)
+        shown = ", ".join(collections[:4]) + (", …" if len(collections) > 4 else "")
+        return _warn(
+            "store leftovers",
+            f"an interrupted `hfbot ingest --rebuild` left {_count(len(leftovers), 'generation')}"
+            f" of the store behind ({_count(len(collections), 'collection')}"
+            f"{': ' + shown if shown else ''}); the next `hfbot ingest` removes them",
+        )
+
     def check_embedding(self) -> CheckResult:
         name = "embedding model"
         from ingest.embedder import make_embedder
@@ -389,15 +413,16 @@ class Doctor:
 
     # ---- running ------------------------------------------------------------------------------
 
-    def checks(self, quick: bool = False) -> list[Callable[[], CheckResult]]:
+    def checks(self, quick: bool = False) -> list[Callable[[], CheckResult | None]]:
         """The checks in the order they print; quick = no model load and no outside calls."""
         config = [self.check_data_dir, self.check_corpus, self.check_slack_config]
+        store = [self.check_store, self.check_store_leftovers]
         if quick:
-            return [*config, self.check_store]
+            return [*config, *store]
         return [
             *config,
             self.check_database,
-            self.check_store,
+            *store,
             self.check_embedding,
             self.check_llm,
             self.check_slack_auth,
@@ -405,11 +430,12 @@ class Doctor:
         ]
 
     def run(self, quick: bool = False) -> list[CheckResult]:
-        return [self._bounded(check) for check in self.checks(quick)]
+        results = [self._bounded(check) for check in self.checks(quick)]
+        return [result for result in results if result is not None]
 
-    def _bounded(self, check: Callable[[], CheckResult]) -> CheckResult:
+    def _bounded(self, check: Callable[[], CheckResult | None]) -> CheckResult | None:
         name = check.__name__.removeprefix("check_").replace("_", " ")
-        box: list[CheckResult] = []
+        box: list[CheckResult | None] = []
 
         def target() -> None:
             try:
@@ -429,7 +455,8 @@ class Doctor:
                 "the service behind this check hangs: see its logs",
             )
         result = box[0]
-        result.seconds = round(time.monotonic() - started, 3)
+        if result is not None:
+            result.seconds = round(time.monotonic() - started, 3)
         return result
 
 
@@ -465,6 +492,10 @@ def _connect_timeout(url: str) -> dict[str, Any]:
     return {}
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
@@ -497,7 +528,13 @@ def doctor(ctx: click.Context, as_json: bool, quick: bool) -> None:
         for result in results:
             click.echo(result.line())
         failed = sum(not r.ok for r in results)
-        click.echo(f"{failed} problem(s) found." if failed else "All checks passed.")
+        warned = sum(r.status == WARN for r in results)
+        if failed:
+            click.echo(f"{failed} problem(s) found.")
+        else:
+            click.echo(
+                f"All checks passed; {warned} warning(s)." if warned else "All checks passed."
+            )
     ctx.exit(0 if all(r.ok for r in results) else 1)
 
 

@@ -317,16 +317,21 @@ class Store:
 
     def generations(self) -> list[str]:
         """Every generation of this store that has a collection, "" for the first."""
-        pattern = re.compile(rf"{re.escape(self.name)}(?:_({_GENERATION}))?_(?:chunks|documents)")
-        found: set[str] = set()
-        for collection in self.client.list_collections():
-            match = pattern.fullmatch(getattr(collection, "name", str(collection)))
-            if match:
-                found.add(match.group(1) or "")
-        return sorted(found)
+        return sorted(self._collections_by_generation())
 
-    def drop_orphans(self) -> list[str]:
-        """Drop the generations a killed rebuild or a killed switch left (returns them)."""
+    def _collections_by_generation(self) -> dict[str, list[str]]:
+        pattern = re.compile(rf"{re.escape(self.name)}(?:_({_GENERATION}))?_(?:chunks|documents)")
+        found: dict[str, list[str]] = {}
+        for collection in self.client.list_collections():
+            name = getattr(collection, "name", str(collection))
+            match = pattern.fullmatch(name)
+            if match:
+                found.setdefault(match.group(1) or "", []).append(name)
+        return found
+
+    def orphans(self) -> dict[str, list[str]]:
+        """The generations a killed rebuild or a killed switch left, each with the collections
+        it still has: neither the live one, this handle's, nor one a live run is filling."""
         current = self.current_generation()
         got = self.pointer.get(include=["metadatas"])
         builds = {
@@ -334,14 +339,21 @@ class Store:
             for record_id, meta in zip(got["ids"], got.get("metadatas") or [], strict=False)
             if record_id.startswith(_BUILD_PREFIX)
         }
-        dropped: list[str] = []
-        for generation in sorted(set(self.generations()) | set(builds)):
+        collections = self._collections_by_generation()
+        left: dict[str, list[str]] = {}
+        for generation in sorted(set(collections) | set(builds)):
             if generation == current or generation == self.generation:
                 continue
             if generation in builds and _builder_alive(builds[generation]):
                 continue  # a rebuild still at work
+            left[generation] = sorted(collections.get(generation, []))
+        return left
+
+    def drop_orphans(self) -> list[str]:
+        """Drop the generations a killed rebuild or a killed switch left (returns them)."""
+        dropped = list(self.orphans())
+        for generation in dropped:
             self.drop_generation(generation)
-            dropped.append(generation)
         return dropped
 
     @classmethod

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,8 @@ from click.testing import CliRunner
 from hfbot.cli import cli
 from hfbot.doctor import Doctor, manifest_bot_scopes
 from hfbot.settings import REPO_ROOT, Settings, load_settings
+from ingest.pipeline import run_ingest
+from ingest.store import Store
 from tests.fakes import FakeEmbedder
 from tests.ship.conftest import FakeHTTP, fill_store
 
@@ -170,6 +176,87 @@ def test_interrupted_ingest_is_reported(settings: Settings, manifest: Path) -> N
     fill_store(settings, FakeEmbedder()).mark_pending("a.txt")
     result = _doctor(settings, manifest).check_store()
     assert result.status == "fail" and "run `hfbot ingest`" in result.fix
+
+
+# `hfbot ingest --rebuild` in another process, killed after filling its new generation and
+# before switching readers to it, as a rebuild cut short by a crash or a redeploy.
+KILLED_REBUILD = textwrap.dedent(
+    """
+    import os, signal
+    from hfbot.settings import load_settings
+    from ingest.pipeline import run_ingest
+    from ingest.store import Store
+    from tests.fakes import FakeEmbedder
+
+    def killed(self, built):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    Store.switch_to = killed
+    run_ingest(load_settings(), embedder=FakeEmbedder(), rebuild=True)
+    """
+)
+
+
+@pytest.fixture
+def ingested(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """A corpus of one document, ingested with the fake model the settings name."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kad.txt").write_text(
+        "KAD-plasser\n\nKommunale akutte døgnplasser tar imot pasienter som ellers ville "
+        "blitt lagt inn på sykehus.\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("HFBOT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("HFBOT_EMBEDDING_MODEL", "fake")  # what FakeEmbedder records
+    settings = load_settings()
+    run_ingest(settings, embedder=FakeEmbedder())
+    return settings
+
+
+def _doctor_lines() -> tuple[int, list[str]]:
+    result = CliRunner().invoke(cli, ["doctor", "--quick"])
+    return result.exit_code, result.output.splitlines()
+
+
+def test_generations_a_killed_rebuild_left_are_a_warning_until_the_next_ingest(
+    ingested: Settings, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_REBUILD],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+
+    code, lines = _doctor_lines()
+    assert code == 0, lines  # the store answers as before: a warning, not a problem
+    warning = next(line for line in lines if line.startswith("! store leftovers:"))
+    assert "an interrupted `hfbot ingest --rebuild` left 1 generation of the store behind" in (
+        warning
+    )
+    assert "(2 collections: hfbot_g" in warning and "_chunks, hfbot_g" in warning
+    assert warning.endswith("the next `hfbot ingest` removes them")
+    assert next(line for line in lines if "store:" in line).startswith("✓ store:")
+    assert lines[-1] == "All checks passed; 1 warning(s)."
+
+    run_ingest(load_settings(), embedder=FakeEmbedder())  # the next `hfbot ingest`
+    code, lines = _doctor_lines()
+    assert code == 0 and not any("leftovers" in line for line in lines), lines
+    assert lines[-1] == "All checks passed."
+
+
+def test_a_rebuild_still_at_work_is_not_taken_for_a_leftover(ingested: Settings) -> None:
+    with Store.open(ingested) as store:
+        building = store.new_generation()  # this process is alive and filling it
+        building.set_corpus_version()
+        code, lines = _doctor_lines()
+    assert code == 0 and not any("leftovers" in line for line in lines), lines
+    assert lines[-1] == "All checks passed."
 
 
 def test_model_dimension_differs_from_the_store(settings: Settings, manifest: Path) -> None:
