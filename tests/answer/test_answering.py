@@ -215,3 +215,23 @@ def test_an_overlong_passage_is_cut_around_what_the_question_asks(
     lead = answer.text.splitlines()[0]
     assert len(lead) <= 320 and lead.startswith("… ")
     assert "hele døgnet" in lead
+
+
+def test_the_sentence_beside_the_best_one_shares_the_first_line(
+    empty_store: Store, settings
+) -> None:
+    # "Hun døde …" answers, but only the sentence before it says who "hun" is: the two lead as
+    # one passage.
+    text = (
+        "Inger Johanne Thon var gift med forfatteren Per Thon i over førti år. "
+        "Hun døde i april i fjor etter lang tids sykdom.\n\n"
+        "Drammen kommune har rundt 100 000 innbyggere og ligger ved Drammenselva."
+    )
+    add_document(empty_store, FakeEmbedder(), file="thon.txt", text=text, title="Thon")
+    answer = Answerer(settings, store=empty_store, embedder=FakeEmbedder()).answer(
+        "Når døde Inger Johanne Thon?"
+    )
+    assert not answer.abstained, answer.text
+    lead = answer.text.splitlines()[0]
+    assert "Inger Johanne Thon" in lead and "april i fjor" in lead, answer.text
+    assert lead.count("[1]") == 1
