@@ -132,9 +132,7 @@ def compose(
         if found is not None and used + len(found.unit.text) <= MAX_ANSWER_CHARS:
             chosen.append(found)
             used += len(found.unit.text)
-    composition = _render(
-        chosen, best, index, _lead_maker(scorer, spans, span_threshold), partner
-    )
+    composition = _render(chosen, best, index, _lead_maker(scorer, spans, span_threshold), partner)
     runner_up = next((s for s in scored if s is not best), None)
     composition.features = answer_features(scorer, best, hits, runner_up)
     composition.best_shown = _shown_text(best.unit, ChunkView.of(best.hit.chunk, index))
@@ -313,7 +311,7 @@ def _render(
     chosen: list[ScoredUnit],
     best: ScoredUnit,
     index: LexicalIndex,
-    lead: Callable[[str], str] = lambda text: text,
+    lead: Callable[[list[str]], str] = " ".join,
     partner: ScoredUnit | None = None,
 ) -> Composition:
     # One number per place in a document (chunks of one section share it), by first appearance;
@@ -352,12 +350,14 @@ def _render(
             repaired_any = repaired_any or shown != unit.text
             if s is partner:
                 continue  # shown in the first line, beside the best passage
+            pieces = [shown]
             if s is best and partner is not None:
                 beside = _shown_text(partner.unit, view)
                 repaired_any = repaired_any or beside != partner.unit.text
-                pair = (shown, beside) if unit.position < partner.unit.position else (beside, shown)
-                shown = " ".join(pair)
-            text = lead(shown) if s is best else shorten(shown)
+                pieces = (
+                    [shown, beside] if unit.position < partner.unit.position else [beside, shown]
+                )
+            text = lead(pieces) if s is best else shorten(shown)
             if unit.kind != "item":
                 lines.append(f"{text} [{n}]")
                 continue
@@ -389,18 +389,28 @@ def _render(
 
 def _lead_maker(
     scorer: QuestionScorer, spans: Scorer | None, threshold: float
-) -> Callable[[str], str]:
-    """How the lead passage is shown: cut to LEAD_CHARS around its answer, which is bold."""
+) -> Callable[[list[str]], str]:
+    """How the lead passage is shown: its sentences (one, or two read as one) joined and cut to
+    LEAD_CHARS around the answer, which is bold. The span ranker reads each sentence alone, as
+    it was trained, and the surer one holds the bold."""
 
-    def lead(text: str) -> str:
-        span, _ = best_span(spans, threshold, text, scorer.question, scorer.question_word)
-        if span is None:
+    def lead(pieces: list[str]) -> str:
+        text = " ".join(pieces)
+        found, sure, offset = None, -1.0, 0
+        for piece in pieces:
+            span, confidence = best_span(
+                spans, threshold, piece, scorer.question, scorer.question_word
+            )
+            if span is not None and confidence > sure:
+                found, sure = Span(span.start + offset, span.end + offset, span.text), confidence
+            offset += len(piece) + 1
+        if found is None:
             return shorten_around(text, _densest(text, scorer), LEAD_CHARS)
-        shown = shorten_around(text, (span.start, span.end), LEAD_CHARS)
-        at = shown.find(span.text)
+        shown = shorten_around(text, (found.start, found.end), LEAD_CHARS)
+        at = shown.find(found.text)
         if at < 0:
             return shown
-        return mark(shown, Span(at, at + len(span.text), span.text))
+        return mark(shown, Span(at, at + len(found.text), found.text))
 
     return lead
 
