@@ -545,6 +545,20 @@ class Store:
         distances = (got.get("distances") or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], distances, strict=False)]
 
+    def chunk_vectors(self, chunk_ids: Sequence[str]) -> list[list[float]] | None:
+        """The stored embeddings of these chunks, in their order, or None when one has none."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(chunk_ids), _PAGE):
+            page = list(chunk_ids[start : start + _PAGE])
+            got = self.chunks.get(ids=page, include=["embeddings"])
+            vectors = got.get("embeddings")
+            if vectors is None:
+                return None
+            found.update(zip(got["ids"], vectors, strict=False))
+        if len(found) != len(chunk_ids):
+            return None
+        return [list(found[c]) for c in chunk_ids]
+
     def live_chunks(self, live: dict[str, StoredDocument] | None = None) -> list[StoredChunk]:
         """Every live chunk (for the lexical index), in a stable order."""
         try:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+
+from bot import retrieval
 from bot.retrieval import Retriever
 from ingest.models import Chunk, DocumentMeta
 from ingest.store import Store
@@ -122,3 +125,26 @@ def test_chunks_of_an_unfinished_write_are_never_retrieved(empty_store: Store) -
     hits = Retriever(empty_store, embedder).search(stray_text)
     assert [h.chunk.doc.file for h in hits] == ["a.txt"]
     assert hits[0].dense_rank == 1 and hits[0].dense_score > -1
+
+
+def test_the_dense_side_finds_the_truly_nearest_chunks(corpus_store, monkeypatch) -> None:
+    # In memory, the nearest chunks are the nearest by cosine, every time; the store's own index
+    # (used above EXACT_DENSE_LIMIT) is approximate.
+    _, store = corpus_store
+    embedder = FakeEmbedder()
+    question = "Hvor mange kommuner er med i helsefellesskapet?"
+    exact = Retriever(store, embedder).search(question, k=50)
+    dense = sorted((h for h in exact if h.dense_rank), key=lambda h: h.dense_rank)
+    chunks = store.live_chunks()
+    vectors = np.asarray(store.chunk_vectors([c.chunk_id for c in chunks]), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = np.asarray(embedder.embed_query(question), dtype=np.float32)
+    cosine = vectors @ (query / np.linalg.norm(query))
+    truly = [chunks[i].chunk_id for i in np.argsort(-cosine, kind="stable")[: len(dense)]]
+    assert [h.chunk.chunk_id for h in dense] == truly
+    assert [h.chunk.chunk_id for h in Retriever(store, embedder).search(question, k=50)] == [
+        h.chunk.chunk_id for h in exact
+    ]
+    monkeypatch.setattr(retrieval, "EXACT_DENSE_LIMIT", 0)
+    by_store = Retriever(store, embedder).search(question, k=50)
+    assert {h.chunk.chunk_id for h in by_store if h.dense_rank} == set(truly)  # a small corpus
