@@ -48,9 +48,9 @@ UNANSWERABLE_COST = 2.0
 NEAR_MISS_WEIGHT = 0.0
 NEAR_MISS_DEPTH = 40  # how deep retrieval reads before the source documents are dropped
 INNER_FOLDS = 3
-# Reproducibility: seeds are fixed, the trees deterministic, and retrieval no longer depends on
-# Python's hash seed (bot.retrieval rounds BM25 scores). Two refits of the shipped model on a
-# busy machine still differed by about 1 % of a fold's questions; the source is not found yet.
+# Reproducibility: seeds are fixed, the trees deterministic, and retrieval gives the same hits in
+# every process (bot.retrieval rounds BM25 scores, and ranks dense hits exactly rather than
+# through Chroma's approximate index). Two refits in two processes wrote the same model file.
 # The unit ranker weighs a question file of n questions (largest file / n) ** this per
 # question: 0, since weighting the small domain files up (0.5, 1.0) put the right unit first
 # less often on every set (3 grouped folds).
