@@ -92,7 +92,10 @@ def test_store_outage_and_recovery(
     settings = load_settings()
     store = Store(make_client(settings), settings.collection)
     run_ingest(settings, store=store, embedder=FakeEmbedder())
-    answerer = Answerer(settings, store=store, embedder=FakeEmbedder())
+    # The texts and vectors of the live chunks are held in memory, so a question is answered
+    # between the store's version checks even while it is down; checked at every question here,
+    # the outage shows at once.
+    answerer = Answerer(settings, store=store, embedder=FakeEmbedder(), index_refresh_s=0)
     bot = make_bot(
         env={"CHROMA_HOST": "127.0.0.1"},
         answerer=answerer,
