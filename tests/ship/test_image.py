@@ -126,9 +126,11 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
 
 
 def test_the_build_ingests_the_bundled_corpus_as_the_bot_user(image: Image) -> None:
-    log = image.build_log.read_text()
-    assert "All checks passed." in log
-    assert "5 documents" in log
+    # Asked of the image itself: the build's log shows the ingest only when that step ran, and
+    # a commit that touches only what the image leaves out (tests, docs) rebuilds from cache.
+    report = _docker("run", "--rm", "--network", "none", image.tag, "doctor", "--quick")
+    assert "All checks passed." in report
+    assert "5 documents" in report
     assert _docker("image", "inspect", "--format", "{{ .Config.User }}", image.tag).strip() == (
         f"{USER_UID}:{USER_UID}"
     )
