@@ -40,11 +40,12 @@ DENSE_WEIGHT = 0.5
 DENSE_WEIGHT_UNKNOWN_WORDS = 1.0
 CANDIDATES = 20  # how deep BM25 is read before fusing (it is cheap)
 DENSE_CANDIDATES = 10  # how deep the dense ranking is read
-# Up to this many live chunks, the dense ranking is exact, over their vectors held in memory
-# (1.5 KB a chunk for e5-small: 150 MB at the limit): Chroma's HNSW index is approximate, and over
-# 2,566 chunks it missed a ninth-nearest chunk in one process and found it in the next, so the
-# same question could get other hits from run to run. Exact is also quicker here: 0.2 ms
-# against 1.1 ms a query. A larger corpus is searched by the store's index.
+# Up to this many stored chunks, the dense ranking is exact, over the live chunks' vectors held
+# in memory, read with their texts in one pass (1.5 KB a chunk for e5-small: 150 MB at the
+# limit). Chroma's HNSW index is approximate: over 2,566 chunks it missed a ninth-nearest chunk
+# in one process and found it in the next, so the same question could get other hits from run
+# to run. Exact is also quicker here: 0.2 ms against 1.1 ms a query. A larger corpus is searched
+# by the store's index.
 EXACT_DENSE_LIMIT = 100_000
 ALTERNATIVE_WEIGHT = 0.5
 PREPARED = 8  # lexical candidates handed to `while_embedding`
@@ -224,10 +225,15 @@ class Retriever:
     def _build(self, version: str) -> LexicalIndex:
         started = time.perf_counter()
         live = self.store.documents()
-        chunks = self.store.live_chunks(live)
+        vectors = None
+        if self.store.count() <= EXACT_DENSE_LIMIT:
+            chunks, vectors = self.store.live_chunks_with_vectors(live)
+        else:
+            chunks = self.store.live_chunks(live)
         index = LexicalIndex.build(version, chunks, live)
-        if 0 < len(chunks) <= EXACT_DENSE_LIMIT:
-            index.vectors = self._vectors(chunks)
+        if vectors is not None:
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            index.vectors = vectors / np.where(norms > 0, norms, 1.0)
         log.info(
             "lexical index for corpus version %r: %d chunks in %.0f ms",
             version,
@@ -235,20 +241,6 @@ class Retriever:
             (time.perf_counter() - started) * 1000,
         )
         return index
-
-    def _vectors(self, chunks: list[StoredChunk]) -> np.ndarray | None:
-        """The chunks' stored embeddings, normalised; None (the store's index then searches)
-        when the store cannot give them all."""
-        try:
-            vectors = self.store.chunk_vectors([c.chunk_id for c in chunks])
-        except Exception:  # a store that cannot list them still answers nearest-neighbour queries
-            log.warning("chunk embeddings unavailable; dense search uses the store's index")
-            return None
-        if vectors is None:
-            return None
-        matrix = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return matrix / np.where(norms > 0, norms, 1.0)
 
     def _rebuild(self, version: str) -> None:
         try:

@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
+
 from ingest.models import Chunk, DocumentMeta
 from ingest.units import UNIT_VECTORS_KEY
 
@@ -545,47 +547,52 @@ class Store:
         distances = (got.get("distances") or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], distances, strict=False)]
 
-    def chunk_vectors(self, chunk_ids: Sequence[str]) -> list[list[float]] | None:
-        """The stored embeddings of these chunks, in their order, or None when one has none."""
-        found: dict[str, Any] = {}
-        for start in range(0, len(chunk_ids), _PAGE):
-            page = list(chunk_ids[start : start + _PAGE])
-            got = self.chunks.get(ids=page, include=["embeddings"])
-            vectors = got.get("embeddings")
-            if vectors is None:
-                return None
-            found.update(zip(got["ids"], vectors, strict=False))
-        if len(found) != len(chunk_ids):
-            return None
-        return [list(found[c]) for c in chunk_ids]
-
     def live_chunks(self, live: dict[str, StoredDocument] | None = None) -> list[StoredChunk]:
         """Every live chunk (for the lexical index), in a stable order."""
+        return self._read_live(live, with_vectors=False)[0]
+
+    def live_chunks_with_vectors(
+        self, live: dict[str, StoredDocument] | None = None
+    ) -> tuple[list[StoredChunk], np.ndarray | None]:
+        """Every live chunk, and their embeddings read in the same pass (a row per chunk, in the
+        chunks' order; None when one has none)."""
+        return self._read_live(live, with_vectors=True)
+
+    def _read_live(
+        self, live: dict[str, StoredDocument] | None, with_vectors: bool
+    ) -> tuple[list[StoredChunk], np.ndarray | None]:
         try:
-            return self._live_chunks(self.documents() if live is None else live)
+            return self._live_chunks(self.documents() if live is None else live, with_vectors)
         except Exception:
             if not self.follow():
                 raise
             # `live` was the dropped generation's registry: this one's documents name the chunks.
-            return self._live_chunks(self.documents())
+            return self._live_chunks(self.documents(), with_vectors)
 
-    def _live_chunks(self, live: dict[str, StoredDocument]) -> list[StoredChunk]:
-        out: list[StoredChunk] = []
+    def _live_chunks(
+        self, live: dict[str, StoredDocument], with_vectors: bool
+    ) -> tuple[list[StoredChunk], np.ndarray | None]:
+        include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+        rows: list[tuple[StoredChunk, Any]] = []
         offset = 0
         while True:
-            got = self.chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            got = self.chunks.get(include=include, limit=_PAGE, offset=offset)
             ids = got["ids"]
-            for chunk_id, text, meta in zip(
-                ids, got.get("documents") or [], got.get("metadatas") or [], strict=False
+            vectors = got.get("embeddings") if with_vectors else None
+            for i, (chunk_id, text, meta) in enumerate(
+                zip(ids, got.get("documents") or [], got.get("metadatas") or [], strict=False)
             ):
                 stored = self._to_chunk(chunk_id, text, meta, live)
                 if stored is not None:
-                    out.append(stored)
+                    rows.append((stored, None if vectors is None else vectors[i]))
             if len(ids) < _PAGE:
                 break
             offset += _PAGE
-        out.sort(key=lambda c: (c.doc.doc_id, c.index))
-        return out
+        rows.sort(key=lambda row: (row[0].doc.doc_id, row[0].index))
+        chunks = [chunk for chunk, _ in rows]
+        if not with_vectors or not rows or any(v is None for _, v in rows):
+            return chunks, None
+        return chunks, np.asarray([v for _, v in rows], dtype=np.float32)
 
     # ---- internals ---------------------------------------------------------------------------
 

@@ -135,8 +135,8 @@ def test_the_dense_side_finds_the_truly_nearest_chunks(corpus_store, monkeypatch
     question = "Hvor mange kommuner er med i helsefellesskapet?"
     exact = Retriever(store, embedder).search(question, k=50)
     dense = sorted((h for h in exact if h.dense_rank), key=lambda h: h.dense_rank)
-    chunks = store.live_chunks()
-    vectors = np.asarray(store.chunk_vectors([c.chunk_id for c in chunks]), dtype=np.float32)
+    chunks, vectors = store.live_chunks_with_vectors()
+    assert vectors is not None
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     query = np.asarray(embedder.embed_query(question), dtype=np.float32)
     cosine = vectors @ (query / np.linalg.norm(query))
