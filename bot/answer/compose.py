@@ -95,7 +95,8 @@ def compose(
         best = max(close, key=lambda s: (_recency(s, index), s.score))
     # The best passage first, with its list or section; then a few more that answer nearly as
     # well: from the same chunk at 60 % of the best score, from elsewhere at 80 %.
-    partner = _neighbour(best, scored)
+    runner_up = next((s for s in scored if s is not best), None)
+    partner = _neighbour(best, runner_up)
     chosen = _with_list_members([best], scored, cues, len(best.unit.text))
     if partner is not None:
         chosen.append(partner)
@@ -133,7 +134,6 @@ def compose(
             chosen.append(found)
             used += len(found.unit.text)
     composition = _render(chosen, best, index, _lead_maker(scorer, spans, span_threshold), partner)
-    runner_up = next((s for s in scored if s is not best), None)
     composition.features = answer_features(scorer, best, hits, runner_up)
     composition.best_shown = _shown_text(best.unit, ChunkView.of(best.hit.chunk, index))
     return composition
@@ -191,12 +191,11 @@ def _answer_to_part(
     return None
 
 
-def _neighbour(best: ScoredUnit, scored: Sequence[ScoredUnit]) -> ScoredUnit | None:
+def _neighbour(best: ScoredUnit, runner: ScoredUnit | None) -> ScoredUnit | None:
     """The runner-up, when it is the sentence just before or after the best one in its chunk and
     the two fit the first line together: then they lead as one passage. The answer often sits
     beside the sentence most like the question ("Hun døde i april i fjor." after the one naming
     her); on NorQuAD (3 grouped folds) this puts it in the first line for 3 % more questions."""
-    runner = next((s for s in scored if s is not best), None)
     if (
         runner is None
         or runner.hit is not best.hit
