@@ -406,7 +406,9 @@ def _lead_maker(
         if found is None:
             return shorten_around(text, _densest(text, scorer), LEAD_CHARS)
         shown = shorten_around(text, (found.start, found.end), LEAD_CHARS)
-        at = shown.find(found.text)
+        # Uncut, the span stands where the ranker found it: a word that also comes earlier (the
+        # other sentence of a pair names it too) is not bolded there.
+        at = found.start if shown == text else shown.find(found.text)
         if at < 0:
             return shown
         return mark(shown, Span(at, at + len(found.text), found.text))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from bot.answer import compose
 from bot.answer.span import (
     MAX_SPAN_WORDS,
     Span,
@@ -40,3 +43,17 @@ def test_the_answer_is_marked_bold_in_place() -> None:
     span = Span(start, start + len("18. november 1905"), "18. november 1905")
     assert "konge **18. november 1905**, etter" in mark(PASSAGE, span)
     assert mark(PASSAGE, None) == PASSAGE
+
+
+def test_the_bold_stands_where_the_span_was_found_not_at_an_earlier_twin(monkeypatch) -> None:
+    # Two sentences lead as one; the answer is the second one's "Olsen", and the first names
+    # another Olsen.
+    def sure_of_olsen(spans, threshold, text, question, question_word):
+        at = text.find("Kari Olsen")
+        return (Span(at + 5, at + 10, "Olsen"), 0.9) if at >= 0 else (None, 0.0)
+
+    monkeypatch.setattr(compose, "best_span", sure_of_olsen)
+    scorer = SimpleNamespace(question="Hvem tok over?", question_word="who", groups=[], asked=0)
+    lead = compose._lead_maker(scorer, None, 0.5)  # type: ignore[arg-type]
+    shown = lead(["Per Olsen åpnet møtet.", "Deretter tok Kari Olsen over."])
+    assert shown == "Per Olsen åpnet møtet. Deretter tok Kari **Olsen** over."
