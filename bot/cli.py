@@ -283,7 +283,7 @@ def eval_(
 def _cross_validate(answerers: list, items, folds: int, *, quiet: bool):
     """Grouped K-fold figures of the fitted answer step over these questions (each retrieved
     from its own store, once)."""
-    from bot.answer.fit import cross_validate
+    from bot.answer.fit import collect_all_cases, cross_validate
 
     cases = collect_all_cases(answerers, items)
 
@@ -371,19 +371,6 @@ def answerers_by_corpus(
             new_answerer, about = stack.enter_context(_eval_answerers(ctx, folders, quiet=quiet))
             out.append((new_answerer, subset, about))
         yield out
-
-
-def collect_all_cases(groups: list, items: list) -> list:
-    """The fit's cases of every question, each retrieved from its own store."""
-    from bot.answer.fit import collect_cases, document_groups
-
-    numbers = document_groups(items)
-    position = {id(q): i for i, q in enumerate(items)}
-    cases = []
-    for answerer, subset in groups:
-        subset_groups = [numbers[position[id(q)]] for q in subset]
-        cases += collect_cases(answerer, subset, subset_groups, everything=items)
-    return cases
 
 
 @contextlib.contextmanager

@@ -236,6 +236,20 @@ def collect_cases(
     return cases
 
 
+def collect_all_cases(
+    groups: Sequence[tuple[object, Sequence[EvalQuestion]]], items: Sequence[EvalQuestion]
+) -> list[Case]:
+    """The cases of every question in `items`, each subset retrieved by its own answerer (the
+    domain sets from their documents, NorQuAD's from its own), grouped by document over all."""
+    numbers = document_groups(items)
+    position = {id(q): i for i, q in enumerate(items)}
+    cases: list[Case] = []
+    for answerer, subset in groups:
+        subset_groups = [numbers[position[id(q)]] for q in subset]
+        cases += collect_cases(answerer, subset, subset_groups, everything=items)
+    return cases
+
+
 def set_weights(questions: Sequence[EvalQuestion], power: float) -> list[float]:
     """A weight per question so that a small question file is not drowned by a large one: the
     largest file's questions weigh 1, another file's (largest / its size) ** power."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.answer.model import MODEL_FILE
-from bot.cli import _EvalCommand, _warm, answerers_by_corpus, collect_all_cases, question_sets
+from bot.cli import _EvalCommand, _warm, answerers_by_corpus, question_sets
 
 
 def _restore_previous(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -64,7 +64,7 @@ def fit(
     documents its fit saw) beside the in-sample ones, and records both in the file.
     """
     from bot.answer.evaluate import QuestionSetError, load_question_sets
-    from bot.answer.fit import cross_validate, fit_info
+    from bot.answer.fit import collect_all_cases, cross_validate, fit_info
 
     if with_site_labels:
         _fit_site(ctx, questions, corpus, folds)
