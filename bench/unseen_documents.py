@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bot.answer import fit  # noqa: E402
 from bot.answer.eval_store import open_eval_store  # noqa: E402
-from bot.answer.evaluate import EvalReport, load_question_sets, run_eval  # noqa: E402
+from bot.answer.evaluate import EvalReport, load_question_sets, run_eval, summary_line  # noqa: E402
 from bot.answer.fit import collect_all_cases  # noqa: E402
 from hfbot.settings import REPO_ROOT, load_settings  # noqa: E402
 
@@ -56,12 +56,7 @@ def held_out_part(part: int, which: int) -> Path:
 
 def line(tag: str, report: EvalReport) -> dict:
     s = report.summary(None)
-    print(
-        f"{tag:28s} n={s['questions']:4d}  lead {s['lead_accuracy']:.3f}  "
-        f"answer {s['answer_accuracy']:.3f}  refused {s['false_abstentions']:3d}  "
-        f"bold {s.get('span_exact') or 0:.3f} / {s.get('span_f1') or 0:.3f}",
-        flush=True,
-    )
+    print(f"{tag:28s} {summary_line(s)}", flush=True)
     return s
 
 

@@ -224,7 +224,14 @@ def eval_(
 
     A failed question names the step that failed: retrieval, refusal, selection or citation.
     """
-    from bot.answer.evaluate import EvalReport, QuestionSetError, load_question_sets, run_eval
+    from bot.answer.evaluate import (
+        EvalReport,
+        QuestionSetError,
+        failure_counts,
+        load_question_sets,
+        run_eval,
+        summary_line,
+    )
     from ingest.store import StoreUnavailable
 
     try:
@@ -269,13 +276,13 @@ def eval_(
         return
     click.echo("")
     for key, value in summary.items():
-        shown_value = _failure_counts(value) if key == "failures" else value
+        shown_value = failure_counts(value) if key == "failures" else value
         click.echo(f"{key:>22}: {shown_value}")
     click.echo("")
     lines = [*report.summaries().items(), ("total", summary)]
     width = max(len(name) for name, _ in lines)
     for name, figures in lines:
-        click.echo(f"{name:<{width}}  {_summary_line(figures)}")
+        click.echo(f"{name:<{width}}  {summary_line(figures)}")
     if cv is not None:
         _show_cross_validation(cv, group_by)
 
@@ -301,6 +308,8 @@ def _cross_validate(answerers: list, items, folds: int, *, quiet: bool):
 
 
 def _show_cross_validation(cv, group_by: str) -> None:
+    from bot.answer.evaluate import summary_line
+
     summary = cv.summary()
     click.echo("")
     click.echo(
@@ -309,35 +318,15 @@ def _show_cross_validation(cv, group_by: str) -> None:
     )
     per_fold = summary["per_fold"]["answer_accuracy"]
     click.echo(
-        f"  held-out   {_summary_line(summary['pooled'])}; "
+        f"  held-out   {summary_line(summary['pooled'])}; "
         f"answer per fold {per_fold['mean']} ± {per_fold['sd']}"
     )
-    click.echo(f"  in-sample  {_summary_line(summary['in_sample'])}")
+    click.echo(f"  in-sample  {summary_line(summary['in_sample'])}")
     sets = cv.pooled.summaries()
     if len(sets) > 1:
         width = max(len(name) for name in sets)
         for name, figures in sets.items():
-            click.echo(f"  held-out {name:<{width}}  {_summary_line(figures)}")
-
-
-def _summary_line(s: dict) -> str:
-    """One question file's figures on one line."""
-    spans = (
-        f"bold span exact {s['span_exact']}, F1 {s['span_f1']} ({s['bold_share']} bold); "
-        if s.get("span_f1") is not None
-        else ""
-    )
-    return (
-        f"{s['passed']}/{s['questions']} passed; answer {s['answer_accuracy']}, "
-        f"first line {s['lead_accuracy']}; {spans}"
-        f"citation {s['citation_accuracy']}, refused {s['unanswerable_refused']}/"
-        f"{s['unanswerable']} unanswerable, {s['false_abstentions']} false refusals; "
-        f"hit@5 {s['hit_at_5']}, mrr {s['mrr']}; failed at {_failure_counts(s['failures'])}"
-    )
-
-
-def _failure_counts(failures: dict[str, int]) -> str:
-    return ", ".join(f"{step} {n}" for step, n in failures.items())
+            click.echo(f"  held-out {name:<{width}}  {summary_line(figures)}")
 
 
 @contextlib.contextmanager

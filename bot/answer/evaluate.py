@@ -132,6 +132,26 @@ class EvalReport:
         }
 
 
+def summary_line(s: dict) -> str:
+    """One question file's figures on one line."""
+    spans = (
+        f"bold span exact {s['span_exact']}, F1 {s['span_f1']} ({s['bold_share']} bold); "
+        if s.get("span_f1") is not None
+        else ""
+    )
+    return (
+        f"{s['passed']}/{s['questions']} passed; answer {s['answer_accuracy']}, "
+        f"first line {s['lead_accuracy']}; {spans}"
+        f"citation {s['citation_accuracy']}, refused {s['unanswerable_refused']}/"
+        f"{s['unanswerable']} unanswerable, {s['false_abstentions']} false refusals; "
+        f"hit@5 {s['hit_at_5']}, mrr {s['mrr']}; failed at {failure_counts(s['failures'])}"
+    )
+
+
+def failure_counts(failures: dict[str, int]) -> str:
+    return ", ".join(f"{step} {n}" for step, n in failures.items())
+
+
 def _span_figures(results: Sequence[EvalResult]) -> dict:
     """How well the bold words match the one annotated answer: exact match and token F1 over
     every such question (no bold counts 0), and the share with bold."""
