@@ -41,11 +41,11 @@ NORQUAD = SHARED / "norquad"
 FIGURES = ("lead_accuracy", "answer_accuracy", "false_abstentions", "span_exact", "span_f1")
 
 
-def held_out_part(part: int, which: int) -> Path:
+def held_out_part(cache_dir: Path, part: int, which: int) -> Path:
     """A folder holding every part-th NorQuAD document (cached: its content names its store)."""
     files = sorted(p for p in (NORQUAD / "corpus").iterdir() if p.is_file())
     chosen = files[which::part]
-    folder = Path(load_settings().cache_dir).expanduser() / "unseen" / f"norquad-{which}-of-{part}"
+    folder = Path(cache_dir).expanduser() / "unseen" / f"norquad-{which}-of-{part}"
     if sorted(p.name for p in folder.glob("*")) != [p.name for p in chosen]:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--which", type=int, default=0, help="which of the PART shares")
     args = parser.parse_args()
     settings = load_settings()
-    folder = held_out_part(args.part, args.which)
+    folder = held_out_part(settings.cache_dir, args.part, args.which)
     unseen = {p.name for p in folder.iterdir()}
 
     items = load_question_sets([*DOMAIN_SETS, NORQUAD / "questions.yaml"])
@@ -80,20 +80,18 @@ def main() -> None:
         [(domain, [q for q in items if q.set_name != "questions.yaml"]), (among_all, norquad)],
         items,
     )
+    train: list[fit.Case] = []
+    test: list[fit.Case] = []
+    for case in cases:
+        (test if set(case.item.sources) & unseen else train).append(case)
 
-    def held_out(case: fit.Case) -> bool:
-        return bool(set(case.item.sources) & unseen)
-
-    model = fit.fit_model(among_all, [c for c in cases if not held_out(c)])
+    model = fit.fit_model(among_all, train)
     asked = [q for q in norquad if set(q.sources) & unseen]
     print(
         f"{len(unseen)} of NorQuAD's documents held out ({len(asked)} questions); "
-        f"the model was fitted on the other {sum(not held_out(c) for c in cases)} cases"
+        f"the model was fitted on the other {len(train)} cases"
     )
-    baseline = line(
-        "among all documents (folds)",
-        fit.evaluate_cases(among_all, model, [c for c in cases if held_out(c)]),
-    )
+    baseline = line("among all documents (folds)", fit.evaluate_cases(among_all, model, test))
     alone_store = open_eval_store(settings, [folder])
     alone = alone_store.answerer(answer_model=model)
     alone.warm_up()
